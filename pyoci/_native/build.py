@@ -1,0 +1,31 @@
+"""cffi build script for pyoci's C shim (out-of-line API mode).
+
+Run at install time (setup.py's cffi_modules); produces pyoci._native._shim.
+The declarations come from shim.h itself so C and Python never disagree.
+"""
+import os
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _read(name):
+    with open(os.path.join(HERE, name)) as f:
+        return f.read()
+
+
+ffibuilder = FFI()
+# The header holds only declarations cffi's parser understands.
+ffibuilder.cdef(_read("shim.h"))
+ffibuilder.set_source(
+    "pyoci._native._shim",
+    '#include "shim.h"',
+    # setuptools wants sources relative to the project root it builds from.
+    sources=[os.path.relpath(os.path.join(HERE, "shim.c"))],
+    include_dirs=[HERE],
+    extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,869 @@
+/* pyoci shim: clone the container's init and run its launch plan in C.
+ *
+ * Where it sits: `pyoci create` (Python) validates config.json, compiles it
+ * into a plan and calls pyoci_spawn().  Everything from clone() to execve()
+ * happens here, in a child that never runs Python again.  The child talks to
+ * the parent over a SOCK_SEQPACKET socket:
+ *
+ *   parent (Python)                      child (this file)
+ *   ---------------                      -----------------
+ *   pyoci_spawn() -- clone ------------> join namespaces, unshare the rest
+ *                 <-- MSG_USERNS ------- (new user namespace)
+ *   write uid/gid maps --- ack --------> setresuid(0)
+ *                                        (pid/time ns joined late: fork again;
+ *                                         the middle process exits)
+ *                 <-- MSG_PID ---------- init pid
+ *   join cgroups --------- ack --------> setsid, run steps: mounts, devices...
+ *                 <-- MSG_SYNC --------- createRuntime point
+ *   prestart, createRuntime hooks - ack (state json) -> createContainer hooks,
+ *                                        pivot_root, paths, process set-up
+ *                 <-- MSG_READY -------- wait on the start socket
+ *   write state, exit                    ... `pyoci start` connects, sends
+ *                                        the state; startContainer hooks,
+ *                                        seccomp, execve (closes the
+ *                                        connection: start sees EOF)
+ *
+ * A failing step sends MSG_ERROR(step, errno, label) and exits, so Python can
+ * name the config field.  Rules for this file: after clone() no malloc, no
+ * stdio, no locks (the parent may have held one), only syscalls and stack or
+ * static buffers; every string the child needs was built by Python before.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <net/if.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+
+#include "shim.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* struct mount_attr from linux/mount.h, which clashes with sys/mount.h here. */
+struct shim_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+
+static int report_fd = -1;        /* where errors go: sync socket, later the start connection */
+static int rootfd = -1;           /* O_PATH fd of the rootfs, for resolving mount targets */
+static char exec_path[PATH_MAX];  /* set by RESOLVE_EXEC */
+static char state_buf[65536];     /* state json handed to createContainer/startContainer hooks */
+static size_t state_len;
+
+/* ---- talking to the parent ---------------------------------------------- */
+
+static void send_msg(int type, int step, int err, int status, int pid, const char *label)
+{
+    struct pyoci_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.step = step;
+    m.err = err;
+    m.status = status;
+    m.pid = pid;
+    if (label)
+        strncpy(m.label, label, sizeof m.label - 1);
+    if (send(report_fd, &m, sizeof m, MSG_NOSIGNAL) < 0)
+        _exit(1);
+}
+
+static void fail(const struct pyoci_launch *l, int step, int err, int status)
+{
+    send_msg(PYOCI_MSG_ERROR, step, err, status, 0, step >= 0 ? l->steps[step].label : "namespaces");
+    _exit(1);
+}
+
+/* Wait for the parent's ack; a reply longer than one byte carries the state json. */
+static void wait_ack(int fd)
+{
+    ssize_t n = recv(fd, state_buf, sizeof state_buf - 1, 0);
+    if (n <= 0)
+        _exit(1); /* parent gone or gave up: nothing to report to */
+    if (n > 1) {
+        state_len = (size_t)n;
+        state_buf[n] = 0;
+    }
+}
+
+/* fork() without glibc's atfork machinery, which may take locks. */
+static pid_t raw_fork(void)
+{
+    return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
+}
+
+/* ---- paths inside the rootfs ---------------------------------------------- */
+
+/* Open path with every component, symlinks included, resolved inside the
+ * rootfs, so a hostile symlink in the image cannot point a mount outside it. */
+static int open_in_root(const char *path, int flags)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Create the directories of path inside the rootfs (and the last component as
+ * a file when is_file) and return an O_PATH fd of it. */
+static int mkdir_all_in_root(const char *path, int is_file)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    int fd = open_in_root(buf, O_PATH);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+
+    int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    char *p = buf;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        char *end = strchr(p, '/');
+        int last = 0;
+        if (end)
+            *end = 0;
+        else
+            last = 1;
+        if (!last) {
+            /* trailing slashes: the rest may be empty */
+            char *q = end + 1;
+            while (*q == '/')
+                q++;
+            if (!*q)
+                last = 1;
+        }
+        int next = open_in_root(buf, O_PATH);
+        if (next < 0 && errno == ENOENT) {
+            int r;
+            if (last && is_file) {
+                r = openat(parent, p, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (r >= 0)
+                    close(r);
+            } else {
+                r = mkdirat(parent, p, 0755);
+            }
+            if (r < 0 && errno != EEXIST) {
+                int e = errno;
+                close(parent);
+                errno = e;
+                return -1;
+            }
+            next = open_in_root(buf, O_PATH);
+        }
+        if (next < 0) {
+            int e = errno;
+            close(parent);
+            errno = e;
+            return -1;
+        }
+        close(parent);
+        parent = next;
+        if (last)
+            return parent;
+        *end = '/';
+        p = end + 1;
+        while (*p == '/')
+            p++;
+    }
+    return parent;
+}
+
+/* Like mkdir_all_in_root for the parent of path; *base gets the last component. */
+static int open_parent_in_root(const char *path, char *buf, size_t buflen, const char **base)
+{
+    size_t len = strlen(path);
+    if (len >= buflen) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
+    char *slash = strrchr(buf, '/');
+    if (!slash) {
+        *base = buf;
+        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    }
+    *slash = 0;
+    *base = slash + 1;
+    if (slash == buf)
+        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    return mkdir_all_in_root(buf, 0);
+}
+
+static void fd_path(char *out, size_t len, int fd)
+{
+    snprintf(out, len, "/proc/self/fd/%d", fd);
+}
+
+/* Mount flags a user namespace cannot clear: copy them from the mount as it is. */
+static unsigned long locked_flags(const char *target)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(target, &sv) < 0)
+        return 0;
+    if (sv.f_flag & ST_NOSUID)
+        f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        f |= MS_NOEXEC;
+    if (sv.f_flag & ST_RDONLY)
+        f |= MS_RDONLY;
+    if (sv.f_flag & ST_NOATIME)
+        f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME)
+        f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME)
+        f |= MS_RELATIME;
+    return f;
+}
+
+static int remount(const char *target, unsigned long flags)
+{
+    flags |= MS_REMOUNT | MS_BIND;
+    if (mount(NULL, target, NULL, flags, NULL) == 0)
+        return 0;
+    if (errno != EPERM)
+        return -1;
+    return mount(NULL, target, NULL, flags | locked_flags(target), NULL);
+}
+
+/* ---- steps ---------------------------------------------------------------- */
+
+static int do_mount(const struct pyoci_step *st)
+{
+    char target[64];
+    int fd = mkdir_all_in_root(st->s[1], (int)st->n[1]);
+    if (fd < 0)
+        return -1;
+    fd_path(target, sizeof target, fd);
+    int r = mount(st->s[0], target, st->s[2], (unsigned long)st->n[0], st->s[3]);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+/* Operations on a mount already made at s1: reopen it so the fd names the new mount. */
+static int on_mounted(const struct pyoci_step *st)
+{
+    char target[64];
+    int fd = open_in_root(st->s[1], O_PATH);
+    int r;
+    if (fd < 0)
+        return -1;
+    fd_path(target, sizeof target, fd);
+    if (st->op == PYOCI_OP_REMOUNT) {
+        r = remount(target, (unsigned long)st->n[0]);
+    } else if (st->op == PYOCI_OP_PROPAGATE) {
+        r = mount(NULL, target, NULL, (unsigned long)st->n[0], NULL);
+    } else {
+        struct shim_mount_attr attr;
+        memset(&attr, 0, sizeof attr);
+        attr.attr_set = st->n[0];
+        attr.attr_clr = st->n[1];
+        attr.propagation = st->n[2];
+        r = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+static int do_mknod(const struct pyoci_step *st)
+{
+    char buf[PATH_MAX], target[64];
+    const char *base;
+    int r;
+    int dir = open_parent_in_root(st->s[1], buf, sizeof buf, &base);
+    if (dir < 0)
+        return -1;
+    if (st->n[4]) {
+        /* In a user namespace mknod is refused: bind the host's device node instead. */
+        r = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (r >= 0) {
+            close(r);
+            int fd = open_in_root(st->s[1], O_PATH);
+            r = -1;
+            if (fd >= 0) {
+                fd_path(target, sizeof target, fd);
+                r = mount(st->s[0], target, NULL, MS_BIND, NULL);
+                int e = errno;
+                close(fd);
+                errno = e;
+            }
+        }
+    } else {
+        unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
+        r = mknodat(dir, base, (mode_t)st->n[0], (dev_t)st->n[1]);
+        if (r == 0)
+            r = fchownat(dir, base, (uid_t)st->n[2], (gid_t)st->n[3], AT_SYMLINK_NOFOLLOW);
+    }
+    int e = errno;
+    close(dir);
+    errno = e;
+    return r;
+}
+
+static int do_symlink(const struct pyoci_step *st)
+{
+    char buf[PATH_MAX];
+    const char *base;
+    int dir = open_parent_in_root(st->s[1], buf, sizeof buf, &base);
+    if (dir < 0)
+        return -1;
+    int r = symlinkat(st->s[0], dir, base);
+    if (r < 0 && errno == EEXIST)
+        r = 0;
+    int e = errno;
+    close(dir);
+    errno = e;
+    return r;
+}
+
+static int do_pivot_root(const char *rootfs)
+{
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    int r = -1;
+    if (oldroot < 0 || newroot < 0)
+        goto out;
+    /* pivot_root(".", ".") stacks the old root on top of the new one; no
+     * put_old directory is needed in the image. */
+    if (fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+        goto out;
+    if (fchdir(oldroot) < 0)
+        goto out;
+    /* Keep the unmount of the old root from propagating to the host. */
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        goto out;
+    if (umount2(".", MNT_DETACH) < 0)
+        goto out;
+    r = chdir("/");
+out:
+    if (oldroot >= 0)
+        close(oldroot);
+    if (newroot >= 0)
+        close(newroot);
+    return r;
+}
+
+static int do_chroot(const char *rootfs)
+{
+    if (chdir(rootfs) < 0)
+        return -1;
+    if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+        return -1;
+    if (chroot(".") < 0)
+        return -1;
+    return chdir("/");
+}
+
+static int write_file(const char *path, const char *content)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(content);
+    ssize_t n = write(fd, content, len);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        errno = e;
+        return -1;
+    }
+    if ((size_t)n != len) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static int mask_path(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(sb.st_mode))
+        return mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
+    return mount("/dev/null", path, NULL, MS_BIND, NULL);
+}
+
+static int readonly_path(const char *path)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return remount(path, MS_RDONLY | MS_REC);
+}
+
+static int loopback_up(void)
+{
+    struct ifreq ifr;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+static int do_console(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return -1;
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+        return -1;
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0)
+        return -1;
+    if (st->n[0] || st->n[1]) {
+        struct winsize ws;
+        memset(&ws, 0, sizeof ws);
+        ws.ws_row = (unsigned short)st->n[0];
+        ws.ws_col = (unsigned short)st->n[1];
+        if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+            return -1;
+    }
+
+    /* Hand the master to the parent, which passes it on to --console-socket. */
+    struct pyoci_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PYOCI_MSG_CONSOLE;
+    m.step = step;
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &master, sizeof(int));
+    if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
+        return -1;
+    wait_ack(l->sync_fd);
+    close(master);
+
+    if (ioctl(slave, TIOCSCTTY, 0) < 0)
+        return -1;
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0)
+            return -1;
+    if (slave > 2)
+        close(slave);
+    return 0;
+}
+
+static int keep_caps(const struct pyoci_step *st)
+{
+    unsigned long long bounding = st->n[0];
+    int last = (int)st->n[1];
+    for (int cap = 0; cap <= last; cap++) {
+        if (bounding & (1ULL << cap))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return -1;
+    }
+    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+}
+
+static int set_caps(const struct pyoci_step *st)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = (uint32_t)(st->n[0] >> (32 * i));
+        data[i].permitted = (uint32_t)(st->n[1] >> (32 * i));
+        data[i].inheritable = (uint32_t)(st->n[2] >> (32 * i));
+    }
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return -1;
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return -1;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -1;
+    for (int cap = 0; cap < 64; cap++)
+        if ((st->n[3] & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            return -1;
+    return 0;
+}
+
+static int is_executable(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0)
+        return 0;
+    if (!S_ISREG(sb.st_mode)) {
+        errno = EACCES;
+        return 0;
+    }
+    return access(path, X_OK) == 0;
+}
+
+/* execvp's search, done before the container waits for start so that a
+ * missing program fails `create`, as runc does. */
+static int resolve_exec(const char *prog, const char *pathvar)
+{
+    if (strchr(prog, '/')) {
+        if (strlen(prog) >= sizeof exec_path) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        strcpy(exec_path, prog);
+        return is_executable(exec_path) ? 0 : -1;
+    }
+    if (!pathvar)
+        pathvar = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int err = ENOENT;
+    const char *p = pathvar;
+    for (;;) {
+        const char *end = strchr(p, ':');
+        size_t dlen = end ? (size_t)(end - p) : strlen(p);
+        if (dlen == 0) {
+            dlen = 1;
+            p = ".";
+        }
+        if (dlen + 1 + strlen(prog) < sizeof exec_path) {
+            memcpy(exec_path, p, dlen);
+            exec_path[dlen] = '/';
+            strcpy(exec_path + dlen + 1, prog);
+            if (is_executable(exec_path))
+                return 0;
+            if (errno == EACCES)
+                err = EACCES;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    errno = err;
+    return -1;
+}
+
+/* Run a hook in the container's namespaces with the state on its stdin.
+ * Returns 0, or -1 with errno set, or the hook's non-zero wait status in *status. */
+static int run_hook(const struct pyoci_step *st, int *status)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = raw_fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (dup2(p[0], 0) < 0)
+            _exit(127);
+        execve(st->s[0], st->argv, st->envp);
+        _exit(127);
+    }
+    close(p[0]);
+    /* A hook that does not read its stdin must not kill us with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    size_t off = 0;
+    while (off < state_len) {
+        ssize_t n = write(p[1], state_buf + off, state_len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    close(p[1]);
+    signal(SIGPIPE, SIG_DFL);
+
+    if (st->n[0]) {
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0) {
+            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+            int r;
+            do
+                r = poll(&pfd, 1, (int)st->n[0] * 1000);
+            while (r < 0 && errno == EINTR);
+            close(pidfd);
+            if (r == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                errno = ETIMEDOUT;
+                return -1;
+            }
+        }
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (ws != 0) {
+        *status = ws;
+        return -1;
+    }
+    return 0;
+}
+
+static void exit_on_signal(int sig)
+{
+    _exit(128 + sig);
+}
+
+/* While waiting for start the init may be a pid namespace's init, which the
+ * kernel shields from every signal it has no handler for: handle the ones
+ * that mean "stop" so `kill ID TERM` ends a created container.  execve()
+ * resets handled signals to their defaults. */
+static void handle_stop_signals(void)
+{
+    static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], exit_on_signal);
+}
+
+static void wait_start(const struct pyoci_launch *l)
+{
+    handle_stop_signals();
+    send_msg(PYOCI_MSG_READY, -1, 0, 0, 0, NULL);
+    close(l->sync_fd);
+    for (;;) {
+        int conn = accept4(l->start_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) {
+            if (errno == EINTR)
+                continue;
+            _exit(1);
+        }
+        ssize_t n = recv(conn, state_buf, sizeof state_buf - 1, 0);
+        if (n > 0) {
+            state_len = (size_t)n;
+            state_buf[n] = 0;
+            report_fd = conn;
+            close(l->start_fd);
+            return;
+        }
+        close(conn);
+    }
+}
+
+static int do_exec(const struct pyoci_launch *l, const struct pyoci_step *st)
+{
+    /* Nothing of the runtime's may reach the program: every fd past stdio
+     * and the ones passed on purpose closes at execve. */
+    unsigned int first = 3 + (unsigned int)l->keep_fds;
+    if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return -1;
+    for (int fd = 3; fd < (int)first; fd++)
+        fcntl(fd, F_SETFD, 0);
+    execve(exec_path, st->argv, st->envp);
+    return -1;
+}
+
+static int run_step(const struct pyoci_launch *l, int i, int *status)
+{
+    const struct pyoci_step *st = &l->steps[i];
+    struct rlimit rl;
+    switch (st->op) {
+    case PYOCI_OP_UNSHARE:
+        return unshare((int)st->n[0]);
+    case PYOCI_OP_ROOT_PROPAGATION:
+        return mount(NULL, "/", NULL, (unsigned long)st->n[0], NULL);
+    case PYOCI_OP_BIND_ROOTFS:
+        if (mount(st->s[0], st->s[0], NULL, MS_BIND | MS_REC, NULL) < 0)
+            return -1;
+        rootfd = open(st->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return rootfd < 0 ? -1 : 0;
+    case PYOCI_OP_MOUNT:
+        return do_mount(st);
+    case PYOCI_OP_REMOUNT:
+    case PYOCI_OP_PROPAGATE:
+    case PYOCI_OP_SETATTR:
+        return on_mounted(st);
+    case PYOCI_OP_MKNOD:
+        return do_mknod(st);
+    case PYOCI_OP_SYMLINK:
+        return do_symlink(st);
+    case PYOCI_OP_MAKE_PARENT_PRIVATE:
+        return mount(NULL, st->s[0], NULL, MS_PRIVATE, NULL);
+    case PYOCI_OP_SYNC:
+        send_msg(PYOCI_MSG_SYNC, i, 0, (int)st->n[0], 0, NULL);
+        wait_ack(l->sync_fd);
+        return 0;
+    case PYOCI_OP_HOOK:
+        return run_hook(st, status);
+    case PYOCI_OP_PIVOT_ROOT:
+        return do_pivot_root(st->s[0]);
+    case PYOCI_OP_CHROOT:
+        return do_chroot(st->s[0]);
+    case PYOCI_OP_WRITE_FILE:
+        return write_file(st->s[0], st->s[1]);
+    case PYOCI_OP_MASK_PATH:
+        return mask_path(st->s[0]);
+    case PYOCI_OP_READONLY_PATH:
+        return readonly_path(st->s[0]);
+    case PYOCI_OP_REMOUNT_ROOT_RO:
+        return remount("/", MS_RDONLY);
+    case PYOCI_OP_SETHOSTNAME:
+        return sethostname(st->s[0], strlen(st->s[0]));
+    case PYOCI_OP_SETDOMAINNAME:
+        return setdomainname(st->s[0], strlen(st->s[0]));
+    case PYOCI_OP_LOOPBACK_UP:
+        return loopback_up();
+    case PYOCI_OP_SETRLIMIT:
+        rl.rlim_cur = (rlim_t)st->n[1];
+        rl.rlim_max = (rlim_t)st->n[2];
+        return prlimit(0, (int)st->n[0], &rl, NULL);
+    case PYOCI_OP_CONSOLE:
+        return do_console(l, i, st);
+    case PYOCI_OP_CHDIR:
+        return chdir(st->s[0]);
+    case PYOCI_OP_UMASK:
+        umask((mode_t)st->n[0]);
+        return 0;
+    case PYOCI_OP_KEEP_CAPS:
+        return keep_caps(st);
+    case PYOCI_OP_SETGROUPS:
+        return setgroups((size_t)st->n[0], (const gid_t *)(const void *)st->s[0]);
+    case PYOCI_OP_SETID:
+        if (setresgid((gid_t)st->n[1], (gid_t)st->n[1], (gid_t)st->n[1]) < 0)
+            return -1;
+        return setresuid((uid_t)st->n[0], (uid_t)st->n[0], (uid_t)st->n[0]);
+    case PYOCI_OP_CAPS:
+        return set_caps(st);
+    case PYOCI_OP_NO_NEW_PRIVS:
+        return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    case PYOCI_OP_RESOLVE_EXEC:
+        return resolve_exec(st->s[0], st->s[1]);
+    case PYOCI_OP_WAIT_START:
+        wait_start(l);
+        return 0;
+    case PYOCI_OP_SECCOMP: {
+        struct sock_fprog prog = {.len = (unsigned short)st->n[0], .filter = (struct sock_filter *)(void *)st->s[0]};
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+    }
+    case PYOCI_OP_EXEC:
+        return do_exec(l, st);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+/* ---- the child ------------------------------------------------------------ */
+
+static void reset_signals(void)
+{
+    /* Python ignores SIGPIPE and handles SIGINT; the container must start
+     * with default dispositions and an empty mask. */
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child_main(struct pyoci_launch *l)
+{
+    report_fd = l->sync_fd;
+    for (int i = 0; i < l->nclose; i++)
+        syscall(SYS_close_range, l->close_first[i], l->close_last[i], 0);
+    reset_signals();
+    umask(0); /* device nodes and directories get exactly the modes asked for */
+
+    for (int i = 0; i < l->njoin; i++) {
+        if (setns(l->join_fds[i], l->join_types[i]) < 0)
+            fail(l, -1, errno, 0);
+        close(l->join_fds[i]);
+    }
+    if (l->unshare_flags && unshare(l->unshare_flags) < 0)
+        fail(l, -1, errno, 0);
+    if (l->new_userns) {
+        send_msg(PYOCI_MSG_USERNS, -1, 0, 0, 0, NULL);
+        wait_ack(l->sync_fd);
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+            fail(l, -1, errno, 0);
+    }
+    if (l->timens_offsets && write_file("/proc/self/timens_offsets", l->timens_offsets) < 0)
+        fail(l, -1, errno, 0);
+    if (l->fork_after) {
+        pid_t pid = raw_fork();
+        if (pid < 0)
+            fail(l, -1, errno, 0);
+        if (pid > 0) {
+            send_msg(PYOCI_MSG_PID, -1, 0, 0, pid, NULL);
+            _exit(0);
+        }
+    } else {
+        send_msg(PYOCI_MSG_PID, -1, 0, 0, 0, NULL);
+    }
+    wait_ack(l->sync_fd);
+    if (setsid() < 0)
+        fail(l, -1, errno, 0);
+
+    for (int i = 0; i < l->nsteps; i++) {
+        int status = 0;
+        errno = 0;
+        if (run_step(l, i, &status) < 0)
+            fail(l, i, errno, status);
+    }
+    _exit(0);
+}
+
+int pyoci_set_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int pyoci_spawn(struct pyoci_launch *l)
+{
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(l->clone_flags | SIGCHLD), 0, 0, 0, 0);
+    if (pid == 0)
+        child_main(l);
+    return pid;
+}

@@ -1,0 +1,103 @@
+/* pyoci shim: the C half of container creation.
+ *
+ * Python compiles config.json into a launch plan (struct pyoci_launch: the
+ * namespace work plus a flat array of steps) and calls pyoci_spawn().  The
+ * child it clones never returns to Python: it runs the plan in C and either
+ * execs the user program or reports (step, errno) to the parent.
+ *
+ * These declarations are read both by the C compiler and by cffi's cdef, so
+ * they stay within what cdef understands: no macros with expressions, no
+ * preprocessor conditionals.
+ */
+
+/* Step opcodes.  Each step carries its arguments in n[], s[], argv, envp and
+ * a label naming the config field it came from, used in error messages. */
+enum pyoci_op {
+    PYOCI_OP_UNSHARE = 1,          /* n0: CLONE_NEW* flags (the cgroup namespace, once in its cgroups) */
+    PYOCI_OP_ROOT_PROPAGATION,     /* n0: MS_* flags applied to "/" */
+    PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path) */
+    PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file */
+    PYOCI_OP_REMOUNT,              /* s1 dest; n0 flags (MS_REMOUNT|MS_BIND added) */
+    PYOCI_OP_PROPAGATE,            /* s1 dest; n0 propagation flags */
+    PYOCI_OP_SETATTR,              /* s1 dest; n0 attr_set, n1 attr_clr, n2 propagation (mount_setattr, recursive) */
+    PYOCI_OP_MKNOD,                /* s1 dest; n0 mode (type|perm), n1 dev_t, n2 uid, n3 gid; n4 1=bind host s0 instead */
+    PYOCI_OP_SYMLINK,              /* s0 link target, s1 link path in rootfs */
+    PYOCI_OP_MAKE_PARENT_PRIVATE,  /* s0: mount point to make private (so pivot_root works) */
+    PYOCI_OP_SYNC,                 /* tell parent n0 (phase), wait; reply may carry the state json */
+    PYOCI_OP_HOOK,                 /* s0 path, argv, envp, n0 timeout seconds (0 = none); stdin = state */
+    PYOCI_OP_PIVOT_ROOT,           /* s0 rootfs */
+    PYOCI_OP_CHROOT,               /* s0 rootfs: --no-pivot (move mount + chroot) */
+    PYOCI_OP_WRITE_FILE,           /* s0 path, s1 content (sysctl, oom_score_adj) */
+    PYOCI_OP_MASK_PATH,            /* s0 path (after pivot_root) */
+    PYOCI_OP_READONLY_PATH,        /* s0 path (after pivot_root) */
+    PYOCI_OP_REMOUNT_ROOT_RO,      /* root.readonly */
+    PYOCI_OP_SETHOSTNAME,          /* s0 */
+    PYOCI_OP_SETDOMAINNAME,        /* s0 */
+    PYOCI_OP_LOOPBACK_UP,          /* bring up lo in a new network namespace */
+    PYOCI_OP_SETRLIMIT,            /* n0 resource, n1 soft, n2 hard */
+    PYOCI_OP_CONSOLE,              /* n0 rows, n1 cols: open a pty, send master, slave becomes stdio */
+    PYOCI_OP_CHDIR,                /* s0 */
+    PYOCI_OP_UMASK,                /* n0 */
+    PYOCI_OP_KEEP_CAPS,            /* n0 bounding set: drop the rest, keep caps over setuid */
+    PYOCI_OP_SETGROUPS,            /* n0 count, s0 = (gid_t *) cast */
+    PYOCI_OP_SETID,                /* n0 uid, n1 gid */
+    PYOCI_OP_CAPS,                 /* n0 effective, n1 permitted, n2 inheritable, n3 ambient */
+    PYOCI_OP_NO_NEW_PRIVS,
+    PYOCI_OP_RESOLVE_EXEC,         /* s0 program, s1 PATH value: resolved now so a bad args[0] fails create */
+    PYOCI_OP_WAIT_START,           /* tell parent we are ready, block until `start` */
+    PYOCI_OP_SECCOMP,              /* n0 length of the bpf program (struct sock_filter), s0 = the program */
+    PYOCI_OP_EXEC                  /* argv, envp: execve the program resolved by RESOLVE_EXEC; fds past keep_fds close on exec */
+};
+
+/* Messages from the child to the parent over the sync socket. */
+enum pyoci_msg_type {
+    PYOCI_MSG_USERNS = 1,  /* new user namespace made: write uid/gid maps, then ack */
+    PYOCI_MSG_PID,         /* pid = the container's init (host pid); ack after joining cgroups */
+    PYOCI_MSG_SYNC,        /* step reached a sync point (phase in status) */
+    PYOCI_MSG_CONSOLE,     /* carries the pty master as SCM_RIGHTS */
+    PYOCI_MSG_READY,       /* setup done, waiting for start */
+    PYOCI_MSG_ERROR        /* step failed: step, err (errno), status (hook exit status), label */
+};
+
+struct pyoci_msg {
+    int type;
+    int step;
+    int err;
+    int status;
+    int pid;
+    char label[500];
+};
+
+struct pyoci_step {
+    int op;
+    unsigned long long n[5];
+    const char *s[4];
+    char *const *argv;
+    char *const *envp;
+    const char *label;
+};
+
+struct pyoci_launch {
+    int clone_flags;        /* namespaces created by clone() itself */
+    int unshare_flags;      /* namespaces created after joining others */
+    int join_fds[8];        /* namespaces to join, user first */
+    int join_types[8];
+    int njoin;
+    int new_userns;         /* wait for the parent to write id maps */
+    int fork_after;         /* pid or time namespace applies to children: fork once more */
+    const char *timens_offsets;  /* written to /proc/self/timens_offsets, or NULL */
+    int sync_fd;            /* child's end of the sync socket */
+    int start_fd;           /* listening socket `start` connects to, or -1 */
+    int keep_fds;           /* fds 3 .. 3+keep_fds-1 survive (LISTEN_FDS, --preserve-fds) */
+    unsigned int close_first[16]; /* fd ranges the child closes at once: everything it */
+    unsigned int close_last[16];  /* was not handed on purpose (a lock, a log file...) */
+    int nclose;
+    int nsteps;
+    struct pyoci_step *steps;
+};
+
+/* Clone the child and return its pid (the init, unless fork_after), or -1 with errno set. */
+int pyoci_spawn(struct pyoci_launch *launch);
+
+/* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
+int pyoci_set_subreaper(void);

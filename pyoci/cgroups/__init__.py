@@ -1,0 +1,150 @@
+"""Cgroups for a container: where they go, creating, joining, removing (create, kill --all, delete).
+
+The layout is detected from /proc/self/mountinfo, never assumed: v1 (one
+hierarchy per controller), unified v2, or hybrid (v1 controllers plus a
+cgroup2 mount, joined too as runc does).  linux.cgroupsPath is taken from
+each hierarchy's root when absolute and from this process's own cgroup when
+relative; absent, it is "<id>" relative, as runc does.
+"""
+import os
+import time
+
+from pyoci.errors import PyociError
+
+
+class Hierarchy:
+    __slots__ = ("mountpoint", "controllers", "v2")
+
+    def __init__(self, mountpoint, controllers, v2):
+        self.mountpoint = mountpoint
+        self.controllers = controllers
+        self.v2 = v2
+
+
+def hierarchies():
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _source, superopts = right.split()[:3]
+            if fstype == "cgroup2":
+                found.append(Hierarchy(left.split()[4], frozenset(), True))
+            elif fstype == "cgroup":
+                opts = set(superopts.split(","))
+                controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("name=", "release_agent", "clone_children", "noprefix", "xattr")))
+                if controllers:
+                    found.append(Hierarchy(left.split()[4], controllers, False))
+    # One hierarchy per mount point (a controller may be mounted twice).
+    unique = {}
+    for h in found:
+        unique.setdefault(h.mountpoint, h)
+    return list(unique.values())
+
+
+def own_cgroups():
+    """This process's cgroup per v1 controller, and '' for v2."""
+    mine = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _num, controllers, path = line.rstrip("\n").split(":", 2)
+            for c in (controllers.split(",") if controllers else [""]):
+                mine[c] = path
+    return mine
+
+
+def resolve(cgroups_path, container_id):
+    """{mountpoint: directory} for every hierarchy the container joins."""
+    path = cgroups_path or container_id
+    mine = own_cgroups() if not path.startswith("/") else {}
+    dirs = {}
+    for h in hierarchies():
+        if path.startswith("/"):
+            base = "/"
+        elif h.v2:
+            base = mine.get("", "/")
+        else:
+            base = next((mine[c] for c in h.controllers if c in mine), "/")
+        dirs[h.mountpoint] = os.path.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
+    return dirs
+
+
+def _fill_cpuset(directory, mountpoint):
+    """A new v1 cpuset cgroup starts with no cpus or mems and refuses
+    processes: inherit them from the nearest ancestor, top down."""
+    if directory == mountpoint or not directory.startswith(mountpoint):
+        return
+    _fill_cpuset(os.path.dirname(directory), mountpoint)
+    parent = os.path.dirname(directory)
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        with open(os.path.join(directory, name)) as f:
+            if f.read().strip():
+                continue
+        with open(os.path.join(parent, name)) as f:
+            value = f.read().strip()
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(value)
+
+
+def create(dirs, hierarchies):
+    made = []
+    try:
+        for h in hierarchies:
+            d = dirs[h.mountpoint]
+            if not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+                made.append(d)
+            if "cpuset" in h.controllers:
+                _fill_cpuset(d, h.mountpoint)
+    except OSError as e:
+        remove_dirs(made)
+        raise PyociError(f"linux.cgroupsPath: cannot create cgroup {e.filename}: {os.strerror(e.errno).lower()}") from None
+    return made
+
+
+def join(dirs, pid):
+    for d in dirs.values():
+        try:
+            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                f.write(str(pid))
+        except OSError as e:
+            raise PyociError(f"linux.cgroupsPath: joining {d}: {os.strerror(e.errno).lower()}") from None
+
+
+def pids(dirs):
+    """Host pids of every process in the container's cgroup."""
+    for d in dirs.values():
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                return [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            continue
+    return []
+
+
+def remove_dirs(paths, attempts=50):
+    """rmdir each cgroup; processes that just died may keep it busy briefly."""
+    for d in paths:
+        for _ in range(attempts):
+            try:
+                os.rmdir(d)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if e.errno != 16:  # EBUSY
+                    raise
+                time.sleep(0.01)
+
+
+def is_frozen(record):
+    if not record:
+        return False
+    for mountpoint, d in record.get("dirs", {}).items():
+        for name, frozen in (("freezer.state", "FROZEN"), ("cgroup.freeze", "1")):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    if f.read().strip() == frozen:
+                        return True
+            except OSError:
+                continue
+    return False

@@ -1,0 +1,165 @@
+"""pyoci's command line: runc's global flags, then one subcommand.
+
+Global flags are scanned by hand (both `--flag=v` and `--flag v`, as go-runc
+and conmon send them); only the chosen subcommand's module is imported, so
+`start` or `state` never pay for what `create` needs.  Every failure becomes
+a message on stderr, an `error` record in --log, and exit status 1.
+"""
+import os
+import sys
+
+from pyoci.errors import PyociError
+
+# subcommand -> module in pyoci.cli
+COMMANDS = {
+    "create": "create",
+    "start": "start",
+    "run": "run",
+    "state": "state",
+    "kill": "kill",
+    "delete": "delete",
+    "list": "list",
+    "spec": "spec",
+    "features": "features",
+}
+
+# global flag -> takes a value
+GLOBAL_FLAGS = {
+    "--root": True,
+    "--log": True,
+    "--log-format": True,
+    "--debug": False,
+    "--systemd-cgroup": False,
+    "--rootless": True,
+    "--criu": True,
+    "--help": False,
+    "-h": False,
+    "--version": False,
+    "-v": False,
+}
+
+USAGE = """usage: pyoci [global flags] COMMAND [flags] [arguments]
+
+An OCI runtime-spec 1.3 container runtime with runc's command line.
+
+commands: {commands}
+
+global flags:
+  --root DIR              state directory (default /run/pyoci)
+  --log PATH              append log records to PATH (default stderr)
+  --log-format text|json  log record format
+  --debug                 log debug records
+  --systemd-cgroup        cgroupsPath is slice:prefix:name
+  --rootless true|false|auto
+  --criu PATH             accepted and ignored
+  --version               print the version
+"""
+
+
+class Context:
+    """Global flags, as the subcommands see them."""
+
+    def __init__(self):
+        self.root = None
+        self.log_path = None
+        self.log_format = "text"
+        self.debug = False
+        self.systemd_cgroup = False
+        self.rootless = "auto"
+        self.show_version = False
+        self.show_help = False
+
+
+def default_root():
+    if os.geteuid() != 0 and os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "pyoci")
+    return "/run/pyoci"
+
+
+def parse_globals(argv):
+    """(Context, remaining argv starting at the subcommand)."""
+    ctx = Context()
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name, eq, value = argv[i].partition("=")
+        if name.startswith("-") and not name.startswith("--") and len(name) > 2:
+            name = "-" + name  # runc also takes -root
+        if name not in GLOBAL_FLAGS:
+            raise PyociError(f"flag provided but not defined: {argv[i]}")
+        if GLOBAL_FLAGS[name] and not eq:
+            if name == "--rootless" and (i + 1 >= len(argv) or argv[i + 1] not in ("true", "false", "auto")):
+                value = "true"
+            else:
+                i += 1
+                if i >= len(argv):
+                    raise PyociError(f"flag needs an argument: {name}")
+                value = argv[i]
+        if name == "--root":
+            ctx.root = value
+        elif name == "--log":
+            ctx.log_path = value
+        elif name == "--log-format":
+            if value not in ("text", "json"):
+                raise PyociError(f"--log-format: unknown format {value!r} (text or json)")
+            ctx.log_format = value
+        elif name == "--debug":
+            ctx.debug = True
+        elif name == "--systemd-cgroup":
+            ctx.systemd_cgroup = True
+        elif name == "--rootless":
+            if value not in ("true", "false", "auto"):
+                raise PyociError(f"--rootless: {value!r} is not true, false or auto")
+            ctx.rootless = value
+        elif name in ("--version", "-v"):
+            ctx.show_version = True
+        elif name in ("--help", "-h"):
+            ctx.show_help = True
+        i += 1
+    ctx.root = os.path.abspath(ctx.root or default_root())
+    return ctx, argv[i:]
+
+
+def version_text():
+    from pyoci import SPEC_VERSION, __version__
+
+    return f"pyoci version {__version__}\nspec: {SPEC_VERSION}\n"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    from pyoci import log as logmod
+
+    try:
+        ctx, rest = parse_globals(argv)
+        logmod.configure(ctx.log_path, ctx.log_format, ctx.debug)
+        if ctx.show_version or (rest and rest[0] == "version"):
+            sys.stdout.write(version_text())
+            return 0
+        if ctx.show_help or not rest or rest[0] == "help":
+            sys.stdout.write(USAGE.format(commands=", ".join(COMMANDS)))
+            return 0
+        name = rest[0]
+        if name not in COMMANDS:
+            raise PyociError(f"no such command: {name}")
+        import importlib
+
+        module = importlib.import_module(f"pyoci.cli.{COMMANDS[name]}")
+        from pyoci.cli.args import parser_for
+
+        parser = parser_for(name, module)
+        args = parser.parse_args(rest[1:])
+        return module.run(ctx, args) or 0
+    except PyociError as e:
+        return fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as e:
+        return fail(f"{e.filename + ': ' if e.filename else ''}{(e.strerror or str(e)).lower()}", 1)
+
+
+def fail(message, code):
+    from pyoci.log import log
+
+    log.error(message)
+    sys.stderr.write(f"pyoci: {message}\n")
+    return code

@@ -1,0 +1,13 @@
+"""Print the features this runtime implements, as JSON (runtime-spec features.md)."""
+import json
+import sys
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(ctx, args):
+    from pyoci.features import features
+
+    sys.stdout.write(json.dumps(features(), indent=2) + "\n")

@@ -1,0 +1,32 @@
+"""List the containers under --root."""
+import json
+import sys
+
+
+def add_arguments(parser):
+    parser.add_argument("-f", "--format", choices=("table", "json"), default="table")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print ids only")
+
+
+def run(ctx, args):
+    from pyoci.errors import NotFound
+    from pyoci.state import Container, list_ids
+
+    states = []
+    for container_id in list_ids(ctx.root):
+        container = Container(ctx.root, container_id)
+        try:
+            container.load()
+        except NotFound:
+            continue  # deleted while we looked
+        states.append(container.spec_state())
+    if args.quiet:
+        sys.stdout.write("".join(s["id"] + "\n" for s in states))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps(states) + "\n")
+    else:
+        rows = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
+        rows += [(s["id"], str(s["pid"]), s["status"], s["bundle"], s["created"], s["owner"] or "root") for s in states]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            sys.stdout.write("   ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")

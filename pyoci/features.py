@@ -1,0 +1,25 @@
+"""`features`: what this runtime implements, per runtime-spec features.md."""
+from pyoci import SPEC_VERSION, __version__
+from pyoci.plan.mounts import FLAG_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
+from pyoci.plan.namespaces import FLAGS
+from pyoci.security.capabilities import NAMES, last_cap
+
+
+def features():
+    return {
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": SPEC_VERSION,
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        "mountOptions": sorted(set(FLAG_OPTIONS) | set(PROPAGATION) | set(RECURSIVE_OPTIONS)),
+        "linux": {
+            "namespaces": sorted(FLAGS),
+            "capabilities": list(NAMES[: last_cap() + 1]),
+            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
+            "seccomp": {"enabled": False},
+            "apparmor": {"enabled": False},
+            "selinux": {"enabled": False},
+            "intelRdt": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": False}},
+        },
+        "annotations": {"io.github.pyoci.version": __version__},
+    }

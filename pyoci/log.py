@@ -1,0 +1,60 @@
+"""Log records for --log / --log-format / --debug, written by every command.
+
+containerd's shim shows the last `error` record of its --log file; podman
+reads the file as JSON.  Without --log, records go to stderr as text.
+"""
+import json
+import sys
+import time
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
+
+class Log:
+    def __init__(self, path=None, fmt="text", debug=False):
+        self.path = path
+        self.fmt = fmt
+        self.threshold = _LEVELS["debug" if debug else "info"]
+
+    def _now(self):
+        t = time.time()
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%09dZ" % int((t % 1) * 1e9)
+
+    def record(self, level, msg):
+        if _LEVELS[level] < self.threshold:
+            return
+        if self.fmt == "json":
+            line = json.dumps({"level": level, "msg": msg, "time": self._now()})
+        else:
+            line = f'time="{self._now()}" level={level} msg="{msg}"'
+        if self.path:
+            try:
+                with open(self.path, "a") as f:
+                    f.write(line + "\n")
+            except OSError:
+                sys.stderr.write(line + "\n")
+        elif level != "error":
+            # Errors reach stderr from the CLI already; don't print them twice.
+            sys.stderr.write(line + "\n")
+
+    def debug(self, msg):
+        self.record("debug", msg)
+
+    def info(self, msg):
+        self.record("info", msg)
+
+    def warning(self, msg):
+        self.record("warning", msg)
+
+    def error(self, msg):
+        self.record("error", msg)
+
+
+# Replaced by the CLI once the global flags are parsed.
+log = Log()
+
+
+def configure(path, fmt, debug):
+    global log
+    log.path, log.fmt = path, fmt
+    log.threshold = _LEVELS["debug" if debug else "info"]

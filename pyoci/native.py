@@ -1,0 +1,142 @@
+"""The only module that touches the compiled shim (pyoci._native._shim).
+
+Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
+into the C structures (every string allocated before clone, so the child
+never allocates), clones the child, and decodes the messages it sends back.
+"""
+import socket
+import struct
+
+from pyoci._native._shim import ffi, lib
+
+MSG_USERNS = lib.PYOCI_MSG_USERNS
+MSG_PID = lib.PYOCI_MSG_PID
+MSG_SYNC = lib.PYOCI_MSG_SYNC
+MSG_CONSOLE = lib.PYOCI_MSG_CONSOLE
+MSG_READY = lib.PYOCI_MSG_READY
+MSG_ERROR = lib.PYOCI_MSG_ERROR
+
+_MSG = struct.Struct("5i500s")
+assert _MSG.size == ffi.sizeof("struct pyoci_msg")
+
+
+class Message:
+    __slots__ = ("type", "step", "err", "status", "pid", "label", "fds")
+
+    def __init__(self, data, fds=()):
+        self.type, self.step, self.err, self.status, self.pid, label = _MSG.unpack(data)
+        self.label = label.split(b"\0", 1)[0].decode(errors="replace")
+        self.fds = list(fds)
+
+
+def read_message(sock):
+    """Next message from the child, or None once it has gone away."""
+    fds = []
+    try:
+        data, anc, _flags, _addr = sock.recvmsg(_MSG.size, socket.CMSG_SPACE(4))
+    except ConnectionResetError:
+        return None
+    for level, kind, payload in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack("%di" % (len(payload) // 4), payload[: len(payload) // 4 * 4]))
+    if len(data) < _MSG.size:
+        return None
+    return Message(data, fds)
+
+
+def message_size():
+    return _MSG.size
+
+
+class _Packer:
+    """Builds cffi objects and keeps them alive until the clone is done."""
+
+    def __init__(self):
+        self.keep = []
+
+    def cstr(self, value):
+        if value is None:
+            return ffi.NULL
+        if isinstance(value, str):
+            value = value.encode()
+        buf = ffi.new("char[]", value)
+        self.keep.append(buf)
+        return buf
+
+    def strv(self, values):
+        arr = ffi.new("char *[]", [self.cstr(v) for v in values] + [ffi.NULL])
+        self.keep.append(arr)
+        return arr
+
+    def raw(self, ctype, values):
+        arr = ffi.new(ctype, values)
+        self.keep.append(arr)
+        return ffi.cast("char *", arr)
+
+
+def close_ranges(keep, limit=0xFFFFFFFF):
+    """The fd ranges that are not in keep, for close_range(2)."""
+    ranges = []
+    first = 0
+    for fd in sorted(keep):
+        if fd > first:
+            ranges.append((first, fd - 1))
+        first = fd + 1
+    ranges.append((first, limit))
+    if len(ranges) > 16:
+        raise OSError(24, "too many fds to pass to the container")
+    return ranges
+
+
+def spawn(plan, sync_fd, start_fd):
+    """Clone the container's first process and start it on the plan.
+
+    Returns the pid clone() gave (the init itself unless plan.fork_after)."""
+    pk = _Packer()
+    launch = ffi.new("struct pyoci_launch *")
+    launch.clone_flags = plan.clone_flags
+    launch.unshare_flags = plan.unshare_flags
+    for i, (fd, nstype) in enumerate(plan.joins):
+        launch.join_fds[i] = fd
+        launch.join_types[i] = nstype
+    launch.njoin = len(plan.joins)
+    launch.new_userns = int(plan.new_userns)
+    launch.fork_after = int(plan.fork_after)
+    launch.timens_offsets = pk.cstr(plan.timens_offsets)
+    launch.sync_fd = sync_fd
+    launch.start_fd = start_fd
+    launch.keep_fds = plan.keep_fds
+    keep = {sync_fd, start_fd, *(fd for fd, _ in plan.joins), *range(3 + plan.keep_fds)}
+    ranges = close_ranges(keep)
+    for i, (first, last) in enumerate(ranges):
+        launch.close_first[i] = first
+        launch.close_last[i] = last
+    launch.nclose = len(ranges)
+
+    steps = ffi.new("struct pyoci_step[]", max(len(plan.steps), 1))
+    for i, st in enumerate(plan.steps):
+        c = steps[i]
+        c.op = getattr(lib, "PYOCI_OP_" + st.op)
+        for j, v in enumerate(st.n):
+            c.n[j] = v
+        for j, v in enumerate(st.s):
+            c.s[j] = pk.cstr(v)
+        if st.gids is not None:
+            c.s[0] = pk.raw("unsigned int[]", st.gids)
+        if st.argv is not None:
+            c.argv = pk.strv(st.argv)
+            c.envp = pk.strv(st.envp or [])
+        c.label = pk.cstr(st.label)
+    launch.steps = steps
+    launch.nsteps = len(plan.steps)
+
+    pid = lib.pyoci_spawn(launch)
+    if pid < 0:
+        err = ffi.errno
+        raise OSError(err, "clone")
+    return pid
+
+
+def set_subreaper():
+    if lib.pyoci_set_subreaper() < 0:
+        raise OSError(ffi.errno, "prctl(PR_SET_CHILD_SUBREAPER)")

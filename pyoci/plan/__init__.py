@@ -1,0 +1,1 @@
+"""config.json -> launch plan: the policy half of `create` (see compile.py)."""

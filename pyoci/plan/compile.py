@@ -1,0 +1,120 @@
+"""Compile a validated config into the launch plan the shim runs (create).
+
+The order of the steps is the order of the spec's create operation:
+namespaces; mounts, devices and symlinks on the rootfs; the createRuntime
+sync point (prestart and createRuntime hooks run in the parent); the
+createContainer hooks in the container's namespaces; pivot_root; sysctls,
+readonly and masked paths, a read-only root; hostname; then the process.
+"""
+import os
+
+from pyoci.plan import mounts as m
+from pyoci.plan.devices import compile_devices
+from pyoci.plan.namespaces import FLAGS, compile_namespaces, namespace_types
+from pyoci.plan.process import add_hook, compile_process
+from pyoci.plan.steps import Plan
+
+SYNC_CREATE_RUNTIME = 1
+CLONE_NEWCGROUP = FLAGS["cgroup"]
+
+# The spec names four values; runc also takes the r-forms.  Either way they
+# apply to the whole tree: "/" of the new namespace is every mount in it.
+ROOTFS_PROPAGATION = {
+    name: flag | m.MS_REC
+    for base, flag in (("shared", m.MS_SHARED), ("slave", m.MS_SLAVE),
+                       ("private", m.MS_PRIVATE), ("unbindable", m.MS_UNBINDABLE))
+    for name in (base, "r" + base)
+}
+DEFAULT_ROOTFS_PROPAGATION = "rslave"
+
+
+def rootfs_path(config, bundle):
+    return os.path.realpath(os.path.join(bundle, config["root"]["path"]))
+
+
+def parent_mount_point(path):
+    """The mount point path is under, from this process's mountinfo."""
+    best = "/"
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4].replace("\\040", " ")
+            if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+                best = point
+    return best
+
+
+def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies):
+    linux = config.get("linux", {})
+    rootfs = rootfs_path(config, bundle)
+    prop_name = linux.get("rootfsPropagation", DEFAULT_ROOTFS_PROPAGATION)
+    prop = ROOTFS_PROPAGATION[prop_name]
+    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(prop,))
+    if prop & m.MS_SHARED:
+        # pivot_root refuses a new root whose parent mount is shared.
+        plan.add("MAKE_PARENT_PRIVATE", "linux.rootfsPropagation shared: parent mount",
+                 s=(parent_mount_point(rootfs),))
+    plan.add("BIND_ROOTFS", f"root.path {rootfs}: bind mount", s=(rootfs,))
+    for i, mount in enumerate(config.get("mounts", [])):
+        if mount.get("type") == "cgroup":
+            m.compile_cgroup_mount(plan, mount, i, cgroup_dirs, hierarchies)
+        else:
+            m.compile_mount(plan, mount, i, bundle)
+
+    dests = m.mount_destinations(config)
+    dev = dests.get("/dev")
+    dev_is_host_bind = bool(dev) and m.parse_options(dev.get("options", []), "mounts").is_bind
+    in_userns = "user" in namespace_types(config)
+    compile_devices(plan, config, dev_is_host_bind, in_userns)
+    if "/dev/pts" in dests and not dev_is_host_bind:
+        plan.add("SYMLINK", "/dev/ptmx: symlink", s=("pts/ptmx", "/dev/ptmx"))
+    return rootfs
+
+
+def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, keep_fds=0):
+    """The whole plan for `create`; bundle is absolute, cgroup_dirs the
+    container's cgroup directory per hierarchy mount point."""
+    plan = Plan()
+    plan.keep_fds = keep_fds
+    compile_namespaces(plan, config)
+    linux = config.get("linux", {})
+    types = namespace_types(config)
+    if plan.cgroupns_late:
+        # A cgroup namespace's root is the cgroup its creator is in: make it
+        # only after the parent has moved the init into the container's cgroups.
+        plan.add("UNSHARE", "linux.namespaces cgroup: unshare", n=(CLONE_NEWCGROUP,))
+
+    rootfs = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies)
+    if config.get("hostname") is not None:
+        plan.add("SETHOSTNAME", "hostname: sethostname", s=(config["hostname"],))
+    if config.get("domainname") is not None:
+        plan.add("SETDOMAINNAME", "domainname: setdomainname", s=(config["domainname"],))
+    if "network" in types and not types["network"]:
+        plan.add("LOOPBACK_UP", "linux.namespaces network: loopback up")
+
+    plan.add("SYNC", "hooks.createRuntime", n=(SYNC_CREATE_RUNTIME,))
+    for i, hook in enumerate(config.get("hooks", {}).get("createContainer", [])):
+        add_hook(plan, hook, f"hooks.createContainer[{i}]")
+
+    if no_pivot:
+        plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", s=(rootfs,))
+    else:
+        plan.add("PIVOT_ROOT", f"root.path {rootfs}: pivot_root", s=(rootfs,))
+
+    for key, value in linux.get("sysctl", {}).items():
+        plan.add("WRITE_FILE", f"linux.sysctl.{key}: write", s=("/proc/sys/" + key.replace(".", "/"), value))
+    for i, path in enumerate(linux.get("readonlyPaths", [])):
+        plan.add("READONLY_PATH", f"linux.readonlyPaths[{i}] {path}: read-only bind", s=(path,))
+    for i, path in enumerate(linux.get("maskedPaths", [])):
+        plan.add("MASK_PATH", f"linux.maskedPaths[{i}] {path}: mask", s=(path,))
+    if config["root"].get("readonly"):
+        plan.add("REMOUNT_ROOT_RO", "root.readonly: remount")
+
+    if config.get("process") is not None:
+        compile_process(plan, config, log)
+    else:
+        # create succeeds; start fails here, as the spec's lifecycle allows.
+        plan.add("WAIT_START", "start")
+        plan.add("EXEC", "process: config.json has no process to start", argv=[], envp=[])
+    plan.oom_score_adj = (config.get("process") or {}).get("oomScoreAdj")
+    return plan
+

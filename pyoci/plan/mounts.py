@@ -1,0 +1,214 @@
+"""config.json mounts -> mount steps (create, before pivot_root).
+
+The spec's option table (config-linux.md "Mount Options") maps each option to
+a mount(2) flag to set or clear, a propagation change, or a recursive
+attribute applied with mount_setattr(2); anything else is filesystem data.
+Bind mounts take their per-mount flags only on a remount, so a read-only
+bind becomes a bind plus a remount.
+"""
+import os
+
+from pyoci.errors import ConfigError
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_SYNCHRONOUS = 0x10
+MS_REMOUNT = 0x20
+MS_MANDLOCK = 0x40
+MS_DIRSYNC = 0x80
+MS_NOSYMFOLLOW = 0x100
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_SILENT = 0x8000
+MS_UNBINDABLE = 0x20000
+MS_PRIVATE = 0x40000
+MS_SLAVE = 0x80000
+MS_SHARED = 0x100000
+MS_RELATIME = 0x200000
+MS_I_VERSION = 0x800000
+MS_STRICTATIME = 0x1000000
+MS_LAZYTIME = 0x2000000
+
+# option -> (clear?, flag)
+FLAG_OPTIONS = {
+    "async": (True, MS_SYNCHRONOUS),
+    "atime": (True, MS_NOATIME),
+    "bind": (False, MS_BIND),
+    "defaults": (False, 0),
+    "dev": (True, MS_NODEV),
+    "diratime": (True, MS_NODIRATIME),
+    "dirsync": (False, MS_DIRSYNC),
+    "exec": (True, MS_NOEXEC),
+    "iversion": (False, MS_I_VERSION),
+    "lazytime": (False, MS_LAZYTIME),
+    "loud": (True, MS_SILENT),
+    "mand": (False, MS_MANDLOCK),
+    "noatime": (False, MS_NOATIME),
+    "nodev": (False, MS_NODEV),
+    "nodiratime": (False, MS_NODIRATIME),
+    "noexec": (False, MS_NOEXEC),
+    "noiversion": (True, MS_I_VERSION),
+    "nolazytime": (True, MS_LAZYTIME),
+    "nomand": (True, MS_MANDLOCK),
+    "norelatime": (True, MS_RELATIME),
+    "nostrictatime": (True, MS_STRICTATIME),
+    "nosuid": (False, MS_NOSUID),
+    "nosymfollow": (False, MS_NOSYMFOLLOW),
+    "rbind": (False, MS_BIND | MS_REC),
+    "relatime": (False, MS_RELATIME),
+    "remount": (False, MS_REMOUNT),
+    "ro": (False, MS_RDONLY),
+    "rw": (True, MS_RDONLY),
+    "silent": (False, MS_SILENT),
+    "strictatime": (False, MS_STRICTATIME),
+    "suid": (True, MS_NOSUID),
+    "sync": (False, MS_SYNCHRONOUS),
+    "symfollow": (True, MS_NOSYMFOLLOW),
+}
+
+PROPAGATION = {
+    "private": MS_PRIVATE,
+    "rprivate": MS_PRIVATE | MS_REC,
+    "shared": MS_SHARED,
+    "rshared": MS_SHARED | MS_REC,
+    "slave": MS_SLAVE,
+    "rslave": MS_SLAVE | MS_REC,
+    "unbindable": MS_UNBINDABLE,
+    "runbindable": MS_UNBINDABLE | MS_REC,
+}
+
+# mount_setattr(2) attributes
+ATTR_RDONLY = 0x1
+ATTR_NOSUID = 0x2
+ATTR_NODEV = 0x4
+ATTR_NOEXEC = 0x8
+ATTR__ATIME = 0x70
+ATTR_RELATIME = 0x0
+ATTR_NOATIME = 0x10
+ATTR_STRICTATIME = 0x20
+ATTR_NODIRATIME = 0x80
+ATTR_NOSYMFOLLOW = 0x200000
+
+# recursive option -> (attr_set, attr_clr)
+RECURSIVE_OPTIONS = {
+    "rro": (ATTR_RDONLY, 0),
+    "rrw": (0, ATTR_RDONLY),
+    "rnosuid": (ATTR_NOSUID, 0),
+    "rsuid": (0, ATTR_NOSUID),
+    "rnodev": (ATTR_NODEV, 0),
+    "rdev": (0, ATTR_NODEV),
+    "rnoexec": (ATTR_NOEXEC, 0),
+    "rexec": (0, ATTR_NOEXEC),
+    "rnodiratime": (ATTR_NODIRATIME, 0),
+    "rdiratime": (0, ATTR_NODIRATIME),
+    "rrelatime": (ATTR_RELATIME, ATTR__ATIME),
+    "rnorelatime": (0, ATTR__ATIME),
+    "rnoatime": (ATTR_NOATIME, ATTR__ATIME),
+    "ratime": (0, ATTR__ATIME),
+    "rstrictatime": (ATTR_STRICTATIME, ATTR__ATIME),
+    "rnostrictatime": (0, ATTR__ATIME),
+    "rnosymfollow": (ATTR_NOSYMFOLLOW, 0),
+    "rsymfollow": (0, ATTR_NOSYMFOLLOW),
+}
+
+# Options other runtimes define that pyoci does not implement yet: refused, not ignored.
+UNSUPPORTED = {"idmap", "ridmap", "tmpcopyup"}
+
+
+class ParsedOptions:
+    def __init__(self):
+        self.flags = 0
+        self.cleared = 0
+        self.propagation = []
+        self.attr_set = 0
+        self.attr_clr = 0
+        self.data = []
+
+    @property
+    def is_bind(self):
+        return bool(self.flags & MS_BIND)
+
+
+def parse_options(options, field):
+    p = ParsedOptions()
+    for opt in options:
+        if opt in FLAG_OPTIONS:
+            clear, flag = FLAG_OPTIONS[opt]
+            if clear:
+                p.flags &= ~flag
+                p.cleared |= flag
+            else:
+                p.flags |= flag
+        elif opt in PROPAGATION:
+            p.propagation.append(PROPAGATION[opt])
+        elif opt in RECURSIVE_OPTIONS:
+            s, c = RECURSIVE_OPTIONS[opt]
+            p.attr_set |= s
+            p.attr_clr |= c
+        elif opt in UNSUPPORTED:
+            raise ConfigError(f"{field}: mount option {opt!r} is not supported")
+        else:
+            p.data.append(opt)
+    return p
+
+
+def compile_mount(plan, mount, index, bundle):
+    dest = mount["destination"]
+    field = f"mounts[{index}]"
+    label = f"{field} {dest}"
+    opts = parse_options(mount.get("options", []), f"{field}.options")
+    kind = mount.get("type")
+    source = mount.get("source")
+    if kind == "bind":
+        opts.flags |= MS_BIND
+    is_file = 0
+    if opts.is_bind:
+        if not source:
+            raise ConfigError(f"{field}.source: a bind mount needs a source")
+        source = os.path.join(bundle, source)
+        if not os.path.exists(source):
+            raise ConfigError(f"{field}.source: {source}: no such file or directory")
+        is_file = int(not os.path.isdir(source))
+        flags = opts.flags & (MS_BIND | MS_REC)
+    else:
+        flags = opts.flags
+    data = ",".join(opts.data) or None
+    plan.add("MOUNT", f"{label}: mount", n=(flags, is_file), s=(source, dest, None if opts.is_bind else kind, data))
+    # A bind ignores every flag but MS_REC: the rest needs a remount.
+    remount_flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
+    if opts.is_bind and remount_flags:
+        plan.add("REMOUNT", f"{label}: remount", n=(remount_flags,), s=(None, dest))
+    for prop in opts.propagation:
+        plan.add("PROPAGATE", f"{label}: propagation", n=(prop,), s=(None, dest))
+    if opts.attr_set or opts.attr_clr:
+        plan.add("SETATTR", f"{label}: mount_setattr", n=(opts.attr_set, opts.attr_clr, 0), s=(None, dest))
+
+
+def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
+    """A "cgroup" mount shows the container its own cgroups, as runc does:
+    on a unified host a bind of its cgroup2 directory; otherwise a tmpfs
+    holding a bind of its directory in every hierarchy, named as on the host."""
+    dest = mount["destination"]
+    label = f"mounts[{index}] {dest}"
+    opts = parse_options(mount.get("options", []), f"mounts[{index}].options")
+    flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
+    unified = [h for h in hierarchies if h.v2]
+    if len(hierarchies) == len(unified) == 1:
+        plan.add("MOUNT", f"{label}: bind cgroup2", n=(MS_BIND, 0), s=(cgroup_dirs[unified[0].mountpoint], dest, None, None))
+        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+        return
+    plan.add("MOUNT", f"{label}: mount tmpfs", n=(flags & ~MS_RDONLY, 0), s=("tmpfs", dest, "tmpfs", "mode=755"))
+    for h in hierarchies:
+        sub = os.path.join(dest, os.path.basename(h.mountpoint))
+        plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(cgroup_dirs[h.mountpoint], sub, None, None))
+        plan.add("REMOUNT", f"{label}: remount {sub}", n=(flags,), s=(None, sub))
+    if flags & MS_RDONLY:
+        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+
+
+def mount_destinations(config):
+    return {os.path.normpath(m["destination"]): m for m in config.get("mounts", [])}

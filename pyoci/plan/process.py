@@ -1,0 +1,98 @@
+"""config.process -> the steps that turn the init into the user's program
+(create: after pivot_root, around the wait for `start`).
+
+Order matters and follows runc: console and rlimits while still root; the
+bounding set dropped and keep-caps set before the uid/gid switch so the
+wanted capabilities survive it; then the five sets, no_new_privs, umask,
+cwd, and the program looked up before waiting for start.  After start come
+the startContainer hooks and execve.
+"""
+import resource
+
+from pyoci.errors import ConfigError
+from pyoci.security import capabilities
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def rlimit_number(name, field):
+    number = getattr(resource, name, None)
+    if not name.startswith("RLIMIT_") or number is None:
+        raise ConfigError(f"{field}: unknown rlimit {name!r}")
+    return number
+
+
+def compile_rlimits(plan, process):
+    seen = set()
+    for i, rl in enumerate(process.get("rlimits", [])):
+        field = f"process.rlimits[{i}]"
+        if rl["type"] in seen:
+            raise ConfigError(f"{field}.type: duplicate rlimit {rl['type']}")
+        seen.add(rl["type"])
+        number = rlimit_number(rl["type"], f"{field}.type")
+        if rl["soft"] > rl["hard"]:
+            raise ConfigError(f"{field}: soft limit {rl['soft']} is above the hard limit {rl['hard']}")
+        plan.add("SETRLIMIT", f"{field} {rl['type']}: setrlimit", n=(number, rl["soft"], rl["hard"]))
+
+
+def capability_masks(process, log):
+    caps = process.get("capabilities", {})
+    last = capabilities.last_cap()
+    masks = {s: capabilities.mask(caps.get(s, []), f"process.capabilities.{s}", last, log) for s in capabilities.SETS}
+    return masks, last
+
+
+def compile_user(plan, process, setgroups_allowed=True):
+    user = process.get("user", {})
+    uid, gid = user.get("uid", 0), user.get("gid", 0)
+    if setgroups_allowed:
+        plan.add("SETGROUPS", "process.user.additionalGids: setgroups",
+                 n=(len(user.get("additionalGids", [])),), gids=list(user.get("additionalGids", [])) or [0])
+    plan.add("SETID", f"process.user: setresgid {gid}/setresuid {uid}", n=(uid, gid))
+
+
+def environment_path(env):
+    for item in env:
+        if item.startswith("PATH="):
+            return item[5:]
+    return None
+
+
+def compile_process(plan, config, log, setgroups_allowed=True):
+    """Steps from the console to execve; config.process must be present."""
+    process = config["process"]
+    if process.get("terminal"):
+        size = process.get("consoleSize", {})
+        plan.add("CONSOLE", "process.terminal: console", n=(size.get("height", 0), size.get("width", 0)))
+    compile_rlimits(plan, process)
+    masks, last = capability_masks(process, log)
+    plan.add("KEEP_CAPS", "process.capabilities.bounding: drop bounding set", n=(masks["bounding"], last))
+    compile_user(plan, process, setgroups_allowed)
+    plan.add(
+        "CAPS",
+        "process.capabilities: capset",
+        n=(masks["effective"], masks["permitted"], masks["inheritable"], masks["ambient"]),
+    )
+    if process.get("noNewPrivileges"):
+        plan.add("NO_NEW_PRIVS", "process.noNewPrivileges: prctl")
+    umask = process.get("user", {}).get("umask", 0o022)
+    plan.add("UMASK", "process.user.umask", n=(umask,))
+    plan.add("CHDIR", f"process.cwd {process['cwd']}: chdir", s=(process["cwd"],))
+    env = process.get("env", [])
+    args = process["args"]
+    plan.add("RESOLVE_EXEC", f"process.args[0] {args[0]}: exec", s=(args[0], environment_path(env)))
+    plan.add("WAIT_START", "start")
+    for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
+        add_hook(plan, hook, f"hooks.startContainer[{i}]")
+    plan.add("EXEC", f"process.args[0] {args[0]}: exec", argv=list(args), envp=list(env))
+
+
+def add_hook(plan, hook, field):
+    plan.add(
+        "HOOK",
+        f"{field} {hook['path']}",
+        n=(hook.get("timeout", 0),),
+        s=(hook["path"],),
+        argv=list(hook.get("args") or [hook["path"]]),
+        envp=list(hook.get("env", [])),
+    )

@@ -1,0 +1,1 @@
+"""Container lifecycle operations, one module each: create, start, kill, delete, run."""

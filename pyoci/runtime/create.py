@@ -1,0 +1,244 @@
+"""`create`: everything but the user's program (the parent side).
+
+Validates the bundle, compiles the plan, makes the state directory and the
+cgroups, clones the init through the shim and answers its sync points (id
+maps, cgroup join, prestart/createRuntime hooks, the console).  When the
+init says it is ready and waits for `start`, the state is written and create
+returns.  Any failure undoes all of it: the init is killed, its cgroups and
+state directory removed, so nothing is left behind.
+"""
+import json
+import os
+import socket
+import time
+
+from pyoci import SPEC_VERSION, cgroups, native
+from pyoci.cgroups import resources
+from pyoci.errors import PyociError
+from pyoci.hooks import run_hooks
+from pyoci.log import log
+from pyoci.plan.compile import compile_plan, rootfs_path
+from pyoci.plan.namespaces import close_joins
+from pyoci.spec.load import load_bundle_config
+from pyoci.state import START_SOCKET, Container, atomic_write, process_start_time
+
+ACK = b"\x01"
+
+
+def rfc3339_now():
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9)
+
+
+def describe_failure(msg):
+    if msg.status:
+        if os.WIFEXITED(msg.status):
+            return f"{msg.label}: exit status {os.WEXITSTATUS(msg.status)}"
+        return f"{msg.label}: killed by signal {os.WTERMSIG(msg.status)}"
+    return f"{msg.label}: {os.strerror(msg.err).lower()}"
+
+
+def listen_fds():
+    """Socket-activation fds (sd_listen_fds) to pass on, as runc does."""
+    try:
+        return int(os.environ.get("LISTEN_FDS", "0"))
+    except ValueError:
+        return 0
+
+
+class Options:
+    def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
+                 preserve_fds=0, keep_master=False):
+        self.bundle = os.path.abspath(bundle)
+        self.console_socket = console_socket
+        self.pid_file = pid_file
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+        # `run` in the foreground proxies the terminal itself.
+        self.keep_master = keep_master
+
+
+class Creation:
+    """One create in progress; undo() leaves nothing behind."""
+
+    def __init__(self, root, container_id, opts):
+        self.container = Container(root, container_id)
+        self.opts = opts
+        self.clone_pid = 0
+        self.init_pid = 0
+        self.cgroup_dirs = {}
+        self.cgroups_made = []
+        self.master_fd = None
+        self.record = None
+
+    def run(self):
+        opts = self.opts
+        config = load_bundle_config(opts.bundle)
+        process = config.get("process") or {}
+        if process.get("terminal") and not (opts.console_socket or opts.keep_master):
+            raise PyociError("process.terminal: a terminal needs --console-socket")
+        if opts.console_socket and not process.get("terminal"):
+            raise PyociError("--console-socket: process.terminal is false, there is no console to send")
+        nfds = listen_fds()
+        if nfds and config.get("process"):
+            process.setdefault("env", []).extend([f"LISTEN_FDS={nfds}", "LISTEN_PID=1"])
+        linux = config.get("linux", {})
+        resources.check_supported(linux.get("resources", {}))
+        hierarchies = cgroups.hierarchies()
+        cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id)
+        plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
+                            no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds)
+        try:
+            self.container.make()
+            self.cgroup_dirs = cgroup_dirs
+            self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
+            resources.apply(linux.get("resources", {}), cgroup_dirs, hierarchies, linux.get("devices", []))
+            self._launch(config, plan)
+        finally:
+            close_joins(plan)
+        return self.container
+
+    def _launch(self, config, plan):
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        start_sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with parent_sock, child_sock, start_sock:
+            bind_in(self.container.dir, start_sock, START_SOCKET)
+            start_sock.listen(4)
+            self.clone_pid = native.spawn(plan, child_sock.fileno(), start_sock.fileno())
+            child_sock.close()
+            start_sock.close()
+            close_joins(plan)
+            self._answer(parent_sock, config, plan)
+
+    def _answer(self, sock, config, plan):
+        """Serve the child's sync points until it waits for start."""
+        while True:
+            msg = native.read_message(sock)
+            if msg is None:
+                raise PyociError("container init exited during create")
+            if msg.type == native.MSG_USERNS:
+                write_id_maps(self.clone_pid, plan)
+                sock.send(ACK)
+            elif msg.type == native.MSG_PID:
+                self._got_pid(msg.pid or self.clone_pid, config, plan)
+                sock.send(ACK)
+            elif msg.type == native.MSG_SYNC:
+                state = self.container.spec_state("creating")
+                hooks = config.get("hooks")
+                run_hooks(hooks, "prestart", state)
+                run_hooks(hooks, "createRuntime", state)
+                sock.send(json.dumps(state).encode())
+            elif msg.type == native.MSG_CONSOLE:
+                self._got_console(msg.fds)
+                sock.send(ACK)
+            elif msg.type == native.MSG_READY:
+                self._ready()
+                return
+            elif msg.type == native.MSG_ERROR:
+                raise PyociError(describe_failure(msg))
+
+    def _got_pid(self, pid, config, plan):
+        if plan.fork_after:
+            os.waitpid(self.clone_pid, 0)  # the middle process has exited
+        self.init_pid = pid
+        cgroups.join(self.cgroup_dirs, pid)
+        if plan.oom_score_adj is not None:
+            try:
+                with open(f"/proc/{pid}/oom_score_adj", "w") as f:
+                    f.write(str(plan.oom_score_adj))
+            except OSError as e:
+                raise PyociError(f"process.oomScoreAdj: {os.strerror(e.errno).lower()}") from None
+        started = process_start_time(pid)
+        self.record = {
+            "ociVersion": SPEC_VERSION,
+            "id": self.container.id,
+            "pid": pid,
+            "init_start_time": started[0] if started else 0,
+            "status": "creating",
+            "bundle": self.opts.bundle,
+            "rootfs": rootfs_path(config, self.opts.bundle),
+            "created": rfc3339_now(),
+            "owner": "",
+            "annotations": config.get("annotations", {}),
+            "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
+            "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made},
+            "pid_namespace": any(ns["type"] == "pid" for ns in config.get("linux", {}).get("namespaces", [])),
+        }
+        self.container.save(self.record)
+
+    def _got_console(self, fds):
+        if not fds:
+            raise PyociError("process.terminal: no pty master received")
+        if self.opts.keep_master:
+            self.master_fd = fds[0]
+            return
+        try:
+            from pyoci.console import send_master
+
+            send_master(self.opts.console_socket, fds[0])
+        finally:
+            os.close(fds[0])
+
+    def _ready(self):
+        del self.record["status"]
+        self.container.save(self.record)
+        if self.opts.pid_file:
+            atomic_write(os.path.abspath(self.opts.pid_file), str(self.init_pid), 0o644)
+
+    def undo(self):
+        for pid in {self.init_pid, self.clone_pid} - {0}:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        for pid in {self.init_pid, self.clone_pid} - {0}:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        if self.cgroup_dirs:
+            for pid in cgroups.pids(self.cgroup_dirs):
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            cgroups.remove_dirs(self.cgroups_made)
+        if self.master_fd is not None:
+            os.close(self.master_fd)
+        self.container.remove()
+        self.container.unlock()
+
+
+def bind_in(directory, sock, name):
+    """Bind sock to directory/name; chdir keeps the address short (108 bytes)."""
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.chdir(directory)
+        sock.bind(name)
+    finally:
+        os.fchdir(here)
+        os.close(here)
+
+
+def write_id_maps(pid, plan):
+    for name, mappings in (("uid_map", plan.uid_mappings), ("gid_map", plan.gid_mappings)):
+        text = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings)
+        try:
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(text)
+        except OSError as e:
+            field = "linux.uidMappings" if name == "uid_map" else "linux.gidMappings"
+            raise PyociError(f"{field}: writing {name}: {os.strerror(e.errno).lower()}") from None
+
+
+def create(root, container_id, opts):
+    """Create the container; on any failure nothing is left behind."""
+    creation = Creation(root, container_id, opts)
+    try:
+        container = creation.run()
+    except BaseException:
+        if creation.container._lock_fd is not None:
+            creation.undo()
+        raise
+    container.unlock()
+    return container, creation

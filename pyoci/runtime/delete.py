@@ -1,0 +1,67 @@
+"""`delete`: remove a stopped container (with -f, any container).
+
+The spec: deleting a container that is not stopped fails and changes
+nothing.  runc deletes a `created` one anyway; pyoci follows the spec, and
+the engines pass --force when they mean it.  Deletion kills what is left in
+the cgroup, removes the cgroups pyoci made and the state directory, then
+runs the poststop hooks.
+"""
+import os
+import time
+
+from pyoci import cgroups
+from pyoci.errors import NotFound, WrongState
+from pyoci.hooks import run_hooks
+from pyoci.runtime.kill import signal_container
+from pyoci.state import Container
+
+SIGKILL = 9
+
+
+def wait_gone(container, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while container.init_alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def delete(root, container_id, force=False):
+    container = Container(root, container_id)
+    try:
+        container.lock()
+        container.load()
+    except NotFound:
+        container.unlock()
+        if force:
+            return
+        raise
+    try:
+        status = container.status()
+        if status != "stopped":
+            if not force:
+                raise WrongState(f"cannot delete container {container_id} that is not stopped: {status}")
+            signal_container(container, SIGKILL, all_processes=True)
+            wait_gone(container)
+        destroy(container)
+    finally:
+        container.unlock()
+    state = container.spec_state("stopped")
+    run_hooks(container.record.get("hooks"), "poststop", state, fatal=False)
+
+
+def destroy(container):
+    record = container.record.get("cgroup", {})
+    dirs = record.get("dirs", {})
+    # Without a pid namespace the init's death does not take its children
+    # with it: end whatever is still in the cgroup.
+    for _ in range(100):
+        left = cgroups.pids(dirs)
+        if not left:
+            break
+        for pid in left:
+            try:
+                os.kill(pid, SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+    cgroups.remove_dirs(record.get("made", []))
+    container.remove()

@@ -1,0 +1,58 @@
+"""`start`: release a created container's init to run the user's program.
+
+The init waits on a unix socket in the state directory.  start connects,
+sends the state (for startContainer hooks), and reads: end-of-file means the
+init reached execve (its end of the connection closes on exec); a message
+means a step after start failed.  Then the poststart hooks run.
+"""
+import json
+import os
+import socket
+
+from pyoci import native
+from pyoci.errors import PyociError, WrongState
+from pyoci.hooks import run_hooks
+from pyoci.runtime.create import describe_failure
+from pyoci.state import START_SOCKET, Container
+
+
+def connect_in(directory, sock, name):
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.chdir(directory)
+        sock.connect(name)
+    finally:
+        os.fchdir(here)
+        os.close(here)
+
+
+def start(root, container_id):
+    container = Container(root, container_id)
+    container.lock()
+    try:
+        container.load()
+        status = container.status()
+        if status != "created":
+            if status == "stopped":
+                raise WrongState("cannot start a container that has stopped")
+            if status == "creating":
+                raise WrongState("cannot start a container that is being created")
+            raise WrongState("cannot start an already running container")
+        release(container)
+    finally:
+        container.unlock()
+    run_hooks(container.record.get("hooks"), "poststart", container.spec_state("running"), fatal=False)
+
+
+def release(container):
+    state = container.spec_state("created")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
+        try:
+            connect_in(container.dir, sock, START_SOCKET)
+        except OSError:
+            raise WrongState("cannot start a container that has stopped") from None
+        sock.send(json.dumps(state).encode())
+        os.unlink(container.start_socket)
+        reply = sock.recv(native.message_size())
+    if reply:
+        raise PyociError(describe_failure(native.Message(reply)))

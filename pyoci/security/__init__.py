@@ -1,0 +1,1 @@
+"""Security settings of the container process: capabilities (and later seccomp, LSMs)."""

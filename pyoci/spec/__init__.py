@@ -1,0 +1,1 @@
+"""Reading config.json: schema validation and the checks a schema cannot express."""

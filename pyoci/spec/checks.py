@@ -1,0 +1,126 @@
+"""Semantic checks of config.json that its JSON Schema cannot express (create).
+
+Each check raises ConfigError naming the field; they run after the schema,
+so types and required fields can be taken as given.
+"""
+import os
+
+from pyoci.errors import ConfigError
+
+# sysctls a namespace isolates, and which namespace (as runc allows them).
+IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+               "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+UTS_SYSCTLS = {"kernel.hostname", "kernel.domainname"}
+
+# Fields pyoci does not implement yet: refused rather than silently ignored.
+NOT_IMPLEMENTED = (
+    (("linux", "seccomp"), "seccomp"),
+    (("linux", "netDevices"), "network devices"),
+    (("linux", "intelRdt"), "Intel RDT"),
+    (("linux", "personality"), "personality"),
+    (("linux", "memoryPolicy"), "memory policy"),
+    (("process", "scheduler"), "scheduler"),
+    (("process", "ioPriority"), "I/O priority"),
+    (("process", "execCPUAffinity"), "exec CPU affinity"),
+    (("process", "apparmorProfile"), "AppArmor (this kernel has no AppArmor)"),
+)
+
+
+def _get(config, path):
+    node = config
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def check_namespaces(config):
+    seen = set()
+    for i, ns in enumerate(config.get("linux", {}).get("namespaces", [])):
+        if ns["type"] in seen:
+            raise ConfigError(f"linux.namespaces[{i}].type: duplicate {ns['type']} namespace")
+        seen.add(ns["type"])
+        if "path" in ns and not os.path.isabs(ns["path"]):
+            raise ConfigError(f"linux.namespaces[{i}].path: must be an absolute path")
+    types = {ns["type"]: ns.get("path") for ns in config.get("linux", {}).get("namespaces", [])}
+    if "mount" not in types:
+        raise ConfigError("linux.namespaces: a mount namespace is required")
+    linux = config.get("linux", {})
+    for key in ("uidMappings", "gidMappings"):
+        if linux.get(key) and "user" not in types:
+            raise ConfigError(f"linux.{key}: id mappings need a user namespace")
+        if linux.get(key) and types.get("user"):
+            raise ConfigError(f"linux.{key}: a joined user namespace (path) already has its mappings")
+    if "user" in types and not types["user"]:
+        for key in ("uidMappings", "gidMappings"):
+            if not linux.get(key):
+                raise ConfigError(f"linux.{key}: a new user namespace needs mappings")
+    if linux.get("timeOffsets") and "time" not in types:
+        raise ConfigError("linux.timeOffsets: needs a time namespace")
+    if linux.get("timeOffsets") and types.get("time"):
+        raise ConfigError("linux.timeOffsets: cannot be set on a joined time namespace")
+    if config.get("hostname") and "uts" not in types:
+        raise ConfigError("hostname: setting the hostname needs a UTS namespace")
+    if config.get("domainname") and "uts" not in types:
+        raise ConfigError("domainname: setting the domainname needs a UTS namespace")
+    for key in linux.get("sysctl", {}):
+        field = f"linux.sysctl.{key}"
+        if key in IPC_SYSCTLS or key.startswith("fs.mqueue."):
+            if "ipc" not in types:
+                raise ConfigError(f"{field}: needs an IPC namespace")
+        elif key.startswith("net."):
+            if "network" not in types:
+                raise ConfigError(f"{field}: needs a network namespace")
+        elif key in UTS_SYSCTLS:
+            if "uts" not in types:
+                raise ConfigError(f"{field}: needs a UTS namespace")
+        else:
+            raise ConfigError(f"{field}: not a namespaced sysctl; it would change the host")
+
+
+def check_root(config, bundle):
+    root = os.path.join(bundle, config["root"]["path"])
+    if not os.path.isdir(root):
+        raise ConfigError(f"root.path: {root}: no such directory")
+
+
+def check_process(config):
+    process = config.get("process")
+    if process is None:
+        return
+    if not os.path.isabs(process["cwd"]):
+        raise ConfigError("process.cwd: must be an absolute path")
+    if not process["args"][0]:
+        raise ConfigError("process.args[0]: must not be empty")
+    for i, item in enumerate(process.get("env", [])):
+        if "=" not in item:
+            raise ConfigError(f"process.env[{i}]: {item!r} is not KEY=value")
+
+
+def check_mounts(config):
+    for i, m in enumerate(config.get("mounts", [])):
+        if not os.path.isabs(m["destination"]):
+            raise ConfigError(f"mounts[{i}].destination: must be an absolute path")
+
+
+def check_hooks(config):
+    for phase, hooks in config.get("hooks", {}).items():
+        for i, hook in enumerate(hooks):
+            if not os.path.isabs(hook["path"]):
+                raise ConfigError(f"hooks.{phase}[{i}].path: must be an absolute path")
+
+
+def check_not_implemented(config):
+    for path, what in NOT_IMPLEMENTED:
+        if _get(config, path) is not None:
+            raise ConfigError(f"{'.'.join(path)}: {what} is not supported by pyoci yet")
+
+
+def check(config, bundle):
+    check_root(config, bundle)
+    check_namespaces(config)
+    check_process(config)
+    check_mounts(config)
+    check_hooks(config)
+    check_not_implemented(config)

@@ -1,0 +1,60 @@
+"""Load a bundle's config.json and validate it (create, run).
+
+Every create validates against spec/config-schema.json (runtime-spec 1.3.0)
+and then runs the semantic checks; errors name the JSON path:
+"config.json: process.args: 'sh' is not of type 'array'".
+"""
+import json
+import os
+
+from pyoci.errors import ConfigError
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Installed: the build copies spec/*.json into pyoci/schema.  Source tree: spec/.
+SCHEMA_DIR = next(
+    (d for d in (os.path.join(_PACKAGE, "schema"), os.path.join(os.path.dirname(_PACKAGE), "spec")) if os.path.isdir(d)),
+    None,
+)
+
+
+def json_path(parts):
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _schema(name):
+    with open(os.path.join(SCHEMA_DIR, name)) as f:
+        return json.load(f)
+
+
+def validate(config, schema_name="config-schema.json", what="config.json"):
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_schema(schema_name))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        where = json_path(error.absolute_path)
+        raise ConfigError(f"{what}: {where + ': ' if where else ''}{error.message}")
+
+
+def load_bundle_config(bundle):
+    """Parsed and validated config.json of bundle (an absolute path)."""
+    if not os.path.isdir(bundle):
+        raise ConfigError(f"bundle {bundle}: no such directory")
+    path = os.path.join(bundle, "config.json")
+    try:
+        with open(path, "rb") as f:
+            config = json.loads(f.read())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config.json: not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise ConfigError("config.json: the top level must be an object")
+    validate(config)
+    from pyoci.spec.checks import check
+
+    check(config, bundle)
+    return config

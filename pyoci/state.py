@@ -1,0 +1,163 @@
+"""State store under the root directory (default /run/pyoci): <root>/<id>/.
+
+create makes the directory (mkdir is what makes an id unique) and writes
+state.json; start, kill, delete and state read it; delete removes it.  Every
+write is atomic (temp file, fsync, rename), and a per-container flock on the
+directory serialises commands on one id.  The init is recorded as pid plus
+its start time from /proc, so a reused pid is never taken for it; the status
+is worked out from those live facts, not stored.
+"""
+import fcntl
+import json
+import os
+
+from pyoci.errors import NotFound, PyociError
+
+STATE_FILE = "state.json"
+START_SOCKET = "start.sock"
+
+
+def atomic_write(path, data, mode=0o600):
+    """Write data (bytes or str) to path so readers see all or nothing."""
+    if isinstance(data, str):
+        data = data.encode()
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+
+
+def process_start_time(pid):
+    """(start time in clock ticks, state letter) of pid, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # comm may hold spaces and parentheses: split after the last ')'.
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return int(fields[19]), fields[0].decode()
+
+
+def valid_id(container_id):
+    if not container_id or container_id in (".", "..") or "/" in container_id or "\0" in container_id:
+        raise PyociError(f"invalid container id {container_id!r}")
+    if len(container_id) > 1024:
+        raise PyociError("invalid container id: longer than 1024 characters")
+    return container_id
+
+
+class Container:
+    """One container's directory, record and lock."""
+
+    def __init__(self, root, container_id):
+        self.id = valid_id(container_id)
+        self.root = root
+        self.dir = os.path.join(root, container_id)
+        self.record = None
+        self._lock_fd = None
+
+    # -- directory and lock ---------------------------------------------
+    def make(self):
+        """Create the directory (exclusively) and lock it; for create."""
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        try:
+            os.mkdir(self.dir, 0o700)
+        except FileExistsError:
+            raise PyociError(f"container with given ID already exists: {self.id}") from None
+        self.lock()
+
+    def lock(self):
+        try:
+            fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(self.id) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._lock_fd = fd
+
+    def unlock(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def remove(self):
+        """Remove the directory and everything in it."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.dir, name))
+            except FileNotFoundError:
+                pass
+        try:
+            os.rmdir(self.dir)
+        except FileNotFoundError:
+            pass
+
+    # -- record -----------------------------------------------------------
+    def load(self):
+        try:
+            with open(os.path.join(self.dir, STATE_FILE), "rb") as f:
+                self.record = json.loads(f.read())
+        except FileNotFoundError:
+            raise NotFound(self.id) from None
+        return self.record
+
+    def save(self, record):
+        self.record = record
+        atomic_write(os.path.join(self.dir, STATE_FILE), json.dumps(record))
+
+    @property
+    def start_socket(self):
+        return os.path.join(self.dir, START_SOCKET)
+
+    # -- live facts ---------------------------------------------------------
+    def init_alive(self):
+        """True while the recorded init runs (not a zombie, not a reused pid)."""
+        pid = self.record.get("pid", 0)
+        if not pid:
+            return False
+        now = process_start_time(pid)
+        return now is not None and now[0] == self.record["init_start_time"] and now[1] not in ("Z", "X")
+
+    def status(self):
+        if not self.init_alive():
+            return "stopped"
+        if self.record.get("status") == "creating":
+            return "creating"
+        if os.path.exists(self.start_socket):
+            return "created"
+        from pyoci.cgroups import is_frozen
+
+        if is_frozen(self.record.get("cgroup")):
+            return "paused"
+        return "running"
+
+    def spec_state(self, status=None):
+        """The state as the spec and runc print it."""
+        r = self.record
+        status = status or self.status()
+        return {
+            "ociVersion": r["ociVersion"],
+            "id": self.id,
+            "pid": r["pid"] if status != "stopped" else 0,
+            "status": status,
+            "bundle": r["bundle"],
+            "rootfs": r["rootfs"],
+            "created": r["created"],
+            "owner": r.get("owner", ""),
+            "annotations": r.get("annotations", {}),
+        }
+
+
+def list_ids(root):
+    try:
+        return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, STATE_FILE)))
+    except FileNotFoundError:
+        return []
