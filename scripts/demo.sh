@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: install pyoci, build a busybox bundle, and run a container
+# that shows its isolation (hostname, ps with the shell as PID 1, id, mounts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+bundle=$(mktemp -d /tmp/pyoci-demo.XXXXXX)
+trap 'rm -rf "$bundle"' EXIT
+.venv/bin/python -P - "$bundle" <<'PY'
+import sys
+sys.path.insert(0, "tests")
+from bundle import default_config, make_rootfs, write_bundle
+bundle = sys.argv[1]
+make_rootfs(bundle + "/rootfs")
+script = ("echo \"hostname: $(hostname)\"; echo; ps; echo; id; echo; "
+          "echo 'mounts:'; cat /proc/self/mounts; echo; echo \"host pid of this shell: see below\"")
+write_bundle(bundle, default_config(["sh", "-c", script]))
+PY
+echo "== pyoci run (bundle $bundle) =="
+.venv/bin/pyoci run --bundle "$bundle" "demo-$$"
+echo "== exit status $? =="

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (no root needed) and integration tests
+# that run real containers as root.  CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# The console script keeps the work tree off sys.path: tests import and run
+# the pyoci installed in .venv, as users get it.
+exec .venv/bin/pytest -p no:cacheprovider -q tests "$@"

@@ -1,0 +1,134 @@
+"""Shared fixtures: the runtime under test, bundles, unique ids, and a
+teardown that removes every container a test made and checks nothing is
+left behind (state dir, cgroup, mount, process)."""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import uuid
+
+import pytest
+
+from bundle import default_config, make_rootfs, write_bundle
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "root: needs root and real kernel isolation")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="integration tests need root")
+    for item in items:
+        if "integration" in item.nodeid:
+            item.add_marker(skip)
+
+
+def runtime_command():
+    """PYOCI_RUNTIME names the binary (or command) under test; default: the
+    pyoci installed beside this Python (the installed copy, not the work tree)."""
+    cmd = os.environ.get("PYOCI_RUNTIME")
+    if cmd:
+        return shlex.split(cmd)
+    script = os.path.join(os.path.dirname(sys.executable), "pyoci")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "pyoci"]
+
+
+@pytest.fixture(scope="session")
+def rootfs(tmp_path_factory):
+    return make_rootfs(str(tmp_path_factory.mktemp("rootfs")))
+
+
+class Runtime:
+    """Runs the runtime CLI with a private --root and cleans up after the test."""
+
+    def __init__(self, root, tmp):
+        self.cmd = runtime_command()
+        self.root = root
+        self.tmp = tmp
+        self.ids = []
+
+    def new_id(self, prefix="t"):
+        cid = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.ids.append(cid)
+        return cid
+
+    def __call__(self, *args, input=None, timeout=30, check=False, env=None, global_args=()):
+        # Files, not pipes: a container's init inherits create's stdio and
+        # would hold a pipe open long after the command returned.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.run(
+                self.cmd + ["--root", self.root, *global_args, *args],
+                input=input, stdout=out, stderr=err, text=True, timeout=timeout, env=env,
+            )
+            out.seek(0)
+            err.seek(0)
+            proc.stdout = out.read().decode(errors="replace")
+            proc.stderr = err.read().decode(errors="replace")
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{args}: exit {proc.returncode}: {proc.stderr}")
+        return proc
+
+    def state(self, cid):
+        proc = self("state", cid, check=True)
+        return json.loads(proc.stdout)
+
+    def bundle(self, args, name=None, rootfs=None, mutate=None, terminal=False):
+        path = os.path.join(self.tmp, name or uuid.uuid4().hex[:8])
+        config = default_config(args, rootfs, terminal)
+        config["root"]["readonly"] = True
+        if mutate:
+            mutate(config)
+        return write_bundle(path, config)
+
+    def cleanup(self):
+        for cid in self.ids:
+            self("delete", "--force", cid)
+
+
+@pytest.fixture
+def runtime(tmp_path, rootfs):
+    rt = Runtime(str(tmp_path / "state"), str(tmp_path))
+    rt.rootfs = rootfs
+    yield rt
+    rt.cleanup()
+    for cid in rt.ids:
+        assert_nothing_left(rt.root, cid, str(tmp_path), rootfs)
+
+
+def cgroup_dirs_named(cid):
+    found = []
+    for base, dirs, _files in os.walk("/sys/fs/cgroup"):
+        if cid in dirs:
+            found.append(os.path.join(base, cid))
+        dirs[:] = [d for d in dirs if not d.startswith(("t-", "bad-")) or d == cid]
+    return found
+
+
+def mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line.split()[4] for line in f if line.split()[4].startswith(path)]
+
+
+def processes_rooted_in(path):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/root").startswith(path) or os.readlink(f"/proc/{pid}/cwd").startswith(path):
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def assert_nothing_left(root, cid, tmp, rootfs):
+    assert not os.path.exists(os.path.join(root, cid)), f"state dir of {cid} left behind"
+    assert cgroup_dirs_named(cid) == [], f"cgroups of {cid} left behind"
+    for path in (tmp, rootfs):
+        assert mounts_under(path) == [], f"mounts left under {path}"
+        assert processes_rooted_in(path) == [], f"processes left in {path}"
