@@ -4,6 +4,7 @@ left behind (state dir, cgroup, mount, process)."""
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,13 @@ def runtime_command():
 
 
 @pytest.fixture(scope="session")
-def rootfs(tmp_path_factory):
-    return make_rootfs(str(tmp_path_factory.mktemp("rootfs")))
+def rootfs():
+    # Not under pytest's 0700 tmp: a user namespace's root (an unprivileged
+    # host uid) must be able to reach it.
+    base = tempfile.mkdtemp(prefix="pyoci-test-rootfs-")
+    os.chmod(base, 0o755)
+    yield make_rootfs(os.path.join(base, "rootfs"))
+    shutil.rmtree(base)
 
 
 class Runtime:
