@@ -109,6 +109,10 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     if config["root"].get("readonly"):
         plan.add("REMOUNT_ROOT_RO", "root.readonly: remount")
 
+    # No SELinux on the hosts pyoci supports yet; engines set labels everywhere,
+    # so skip them with a record rather than fail (as crun does).
+    if (config.get("process") or {}).get("selinuxLabel") or linux.get("mountLabel"):
+        log.debug("process.selinuxLabel/linux.mountLabel: no SELinux on this host, labels not applied")
     if config.get("process") is not None:
         compile_process(plan, config, log)
     else:
