@@ -712,6 +712,12 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     switch (st->op) {
     case PYOCI_OP_UNSHARE:
         return unshare((int)st->n[0]);
+    case PYOCI_OP_JOIN_KEYRING:
+        /* The container must not share the caller's session keyring; a
+         * kernel without keys has nothing to share. */
+        if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, st->s[0]) < 0 && errno != ENOSYS)
+            return -1;
+        return 0;
     case PYOCI_OP_ROOT_PROPAGATION:
         return mount(NULL, "/", NULL, (unsigned long)st->n[0], NULL);
     case PYOCI_OP_BIND_ROOTFS:

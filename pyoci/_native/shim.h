@@ -14,6 +14,7 @@
  * a label naming the config field it came from, used in error messages. */
 enum pyoci_op {
     PYOCI_OP_UNSHARE = 1,          /* n0: CLONE_NEW* flags (the cgroup namespace, once in its cgroups) */
+    PYOCI_OP_JOIN_KEYRING,         /* s0: name of a new session keyring (unless --no-new-keyring) */
     PYOCI_OP_ROOT_PROPAGATION,     /* n0: MS_* flags applied to "/" */
     PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path) */
     PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file */

@@ -52,9 +52,27 @@ def own_cgroups():
     return mine
 
 
-def resolve(cgroups_path, container_id):
+def systemd_path(cgroups_path, container_id):
+    """--systemd-cgroup's "slice:prefix:name" as the cgroupfs path systemd
+    would give it: the slice nested by its dashes, then prefix-name.scope.
+    (pyoci writes cgroupfs itself; it does not ask systemd for a scope.)"""
+    parts = (cgroups_path or f"system.slice:pyoci:{container_id}").split(":")
+    if len(parts) != 3:
+        raise PyociError(f"linux.cgroupsPath: {cgroups_path!r} is not slice:prefix:name (--systemd-cgroup)")
+    slice_name, prefix, name = parts
+    slice_name = slice_name or "system.slice"
+    if not slice_name.endswith(".slice"):
+        raise PyociError(f"linux.cgroupsPath: {slice_name!r} is not a slice name")
+    stem = slice_name[: -len(".slice")]
+    words = [] if stem == "-" else stem.split("-")  # "-.slice" is the root slice
+    nested = ["-".join(words[:i]) + ".slice" for i in range(1, len(words) + 1)]
+    leaf = name if name.endswith(".slice") else f"{prefix}-{name}.scope" if prefix else f"{name}.scope"
+    return "/" + "/".join(nested + [leaf])
+
+
+def resolve(cgroups_path, container_id, systemd=False):
     """{mountpoint: directory} for every hierarchy the container joins."""
-    path = cgroups_path or container_id
+    path = systemd_path(cgroups_path, container_id) if systemd else (cgroups_path or container_id)
     mine = own_cgroups() if not path.startswith("/") else {}
     dirs = {}
     for h in hierarchies():

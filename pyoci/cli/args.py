@@ -32,7 +32,7 @@ def add_create_flags(parser):
     add_container_id(parser)
 
 
-def create_options(args):
+def create_options(ctx, args):
     from pyoci.runtime.create import Options
 
     if args.preserve_fds < 0:
@@ -40,4 +40,5 @@ def create_options(args):
     if args.pidfd_socket:
         raise PyociError("--pidfd-socket: not supported by pyoci yet")
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
-                   no_pivot=args.no_pivot, preserve_fds=args.preserve_fds)
+                   no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
+                   new_keyring=not args.no_new_keyring)

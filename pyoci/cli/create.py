@@ -9,4 +9,4 @@ def add_arguments(parser):
 def run(ctx, args):
     from pyoci.runtime.create import create
 
-    create(ctx.root, args.container_id, create_options(args))
+    create(ctx.root, args.container_id, create_options(ctx, args))

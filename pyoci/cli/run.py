@@ -12,5 +12,5 @@ def add_arguments(parser):
 def run(ctx, args):
     from pyoci.runtime.run import run as run_container
 
-    return run_container(ctx.root, args.container_id, create_options(args), detach=args.detach,
+    return run_container(ctx.root, args.container_id, create_options(ctx, args), detach=args.detach,
                          subreaper=not args.no_subreaper, keep=args.keep)

@@ -48,7 +48,9 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies):
     rootfs = rootfs_path(config, bundle)
     prop_name = linux.get("rootfsPropagation", DEFAULT_ROOTFS_PROPAGATION)
     prop = ROOTFS_PROPAGATION[prop_name]
-    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(prop,))
+    # An unbindable tree cannot be bind-mounted: keep it private until after pivot_root.
+    before = m.MS_PRIVATE | m.MS_REC if prop & m.MS_UNBINDABLE else prop
+    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(before,))
     if prop & m.MS_SHARED:
         # pivot_root refuses a new root whose parent mount is shared.
         plan.add("MAKE_PARENT_PRIVATE", "linux.rootfsPropagation shared: parent mount",
@@ -67,10 +69,11 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies):
     compile_devices(plan, config, dev_is_host_bind, in_userns)
     if "/dev/pts" in dests and not dev_is_host_bind:
         plan.add("SYMLINK", "/dev/ptmx: symlink", s=("pts/ptmx", "/dev/ptmx"))
-    return rootfs
+    return rootfs, prop_name, prop
 
 
-def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, keep_fds=0):
+def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, keep_fds=0,
+                 new_keyring=True, container_id=""):
     """The whole plan for `create`; bundle is absolute, cgroup_dirs the
     container's cgroup directory per hierarchy mount point."""
     plan = Plan()
@@ -83,7 +86,9 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
         # only after the parent has moved the init into the container's cgroups.
         plan.add("UNSHARE", "linux.namespaces cgroup: unshare", n=(CLONE_NEWCGROUP,))
 
-    rootfs = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies)
+    if new_keyring:
+        plan.add("JOIN_KEYRING", "--no-new-keyring not given: new session keyring", s=("_ses." + container_id,))
+    rootfs, prop_name, prop = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies)
     if config.get("hostname") is not None:
         plan.add("SETHOSTNAME", "hostname: sethostname", s=(config["hostname"],))
     if config.get("domainname") is not None:
@@ -108,6 +113,10 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
         plan.add("MASK_PATH", f"linux.maskedPaths[{i}] {path}: mask", s=(path,))
     if config["root"].get("readonly"):
         plan.add("REMOUNT_ROOT_RO", "root.readonly: remount")
+    # The new "/" was bound while its parent had to be private (for
+    # pivot_root), and unbindable would have stopped the binds above: give
+    # the tree its configured propagation last.
+    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}: final", n=(prop,))
 
     # No SELinux on the hosts pyoci supports yet; engines set labels everywhere,
     # so skip them with a record rather than fail (as crun does).

@@ -48,7 +48,7 @@ def listen_fds():
 
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
-                 preserve_fds=0, keep_master=False):
+                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True):
         self.bundle = os.path.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -56,6 +56,8 @@ class Options:
         self.preserve_fds = preserve_fds
         # `run` in the foreground proxies the terminal itself.
         self.keep_master = keep_master
+        self.systemd_cgroup = systemd_cgroup
+        self.new_keyring = new_keyring
 
 
 class Creation:
@@ -85,9 +87,10 @@ class Creation:
         linux = config.get("linux", {})
         resources.check_supported(linux.get("resources", {}))
         hierarchies = cgroups.hierarchies()
-        cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id)
+        cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id, opts.systemd_cgroup)
         plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
-                            no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds)
+                            no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
+                            new_keyring=opts.new_keyring, container_id=self.container.id)
         try:
             self.container.make()
             self.cgroup_dirs = cgroup_dirs

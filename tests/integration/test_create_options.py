@@ -1,0 +1,90 @@
+"""create's options and the less common config fields: --preserve-fds and
+LISTEN_FDS, the session keyring, --systemd-cgroup paths, oomScoreAdj,
+rootfsPropagation."""
+import os
+import subprocess
+
+from test_isolation import run_probe
+
+
+def test_preserve_fds_and_listen_fds_reach_the_program_and_nothing_else(runtime, tmp_path):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; cat <&3; cat <&4; "
+                                         "echo LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID"],
+                            rootfs=runtime.rootfs)
+    (tmp_path / "three").write_text("fd three\n")
+    (tmp_path / "four").write_text("fd four\n")
+    leak = os.open(tmp_path / "leak", os.O_WRONLY | os.O_CREAT)  # must not reach the container
+    three = os.open(tmp_path / "three", os.O_RDONLY)
+    four = os.open(tmp_path / "four", os.O_RDONLY)
+
+    def arrange_fds():
+        # 3: the LISTEN_FDS socket stand-in, 4: --preserve-fds 1, 5: an fd nobody passed on
+        for target, fd in ((3, three), (4, four), (5, leak)):
+            os.dup2(fd, target)
+
+    try:
+        env = dict(os.environ, LISTEN_FDS="1")
+        out = subprocess.run([*runtime.cmd, "--root", runtime.root, "run", "--preserve-fds", "1", "-b", bundle, cid],
+                             capture_output=True, text=True, env=env, close_fds=False, preexec_fn=arrange_fds,
+                             timeout=30)
+    finally:
+        for fd in (three, four, leak):
+            os.close(fd)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # 0-2 stdio, 3 LISTEN_FDS, 4 preserved, and the fd ls itself opens.
+    assert lines[0].split()[:5] == ["0", "1", "2", "3", "4"] and "5" not in lines[0].split()[:-1]
+    assert lines[1:4] == ["fd three", "fd four", "LISTEN_FDS=1 LISTEN_PID=1"]
+
+
+def test_new_session_keyring_unless_no_new_keyring(runtime):
+    def unmask_keys(config):
+        config["linux"]["maskedPaths"].remove("/proc/keys")
+
+    for extra, expect in (((), True), (("--no-new-keyring",), False)):
+        cid = runtime.new_id()
+        bundle = runtime.bundle(["cat", "/proc/keys"], rootfs=runtime.rootfs, mutate=unmask_keys)
+        proc = runtime("run", *extra, "-b", bundle, cid)
+        assert proc.returncode == 0, proc.stderr
+        assert (f"_ses.{cid}" in proc.stdout) == expect, proc.stdout
+
+
+def test_systemd_cgroup_path_maps_to_cgroupfs(runtime):
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = f"pyoci-test.slice:pyoci:{cid}"
+
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=mutate)
+    runtime("create", "-b", bundle, cid, check=True, global_args=("--systemd-cgroup",))
+    pid = runtime.state(cid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = f.read().splitlines()
+    pids_line = next(line for line in lines if line.split(":")[1] == "pids")
+    assert pids_line.endswith(f"/pyoci-test.slice/pyoci-{cid}.scope")
+    runtime("delete", "-f", cid, check=True)
+    assert not os.path.exists(f"/sys/fs/cgroup/pids/pyoci-test.slice/pyoci-{cid}.scope")
+    os.rmdir("/sys/fs/cgroup/pids/pyoci-test.slice") if os.path.isdir("/sys/fs/cgroup/pids/pyoci-test.slice") else None
+
+
+def test_oom_score_adj(runtime):
+    def mutate(config):
+        config["process"]["oomScoreAdj"] = 500
+
+    assert run_probe(runtime, "cat /proc/self/oom_score_adj", mutate=mutate).strip() == "500"
+
+
+def test_rootfs_propagation_shared_and_private(runtime):
+    # rslave's master: tag shows only when the host's mount is shared; either way it is not shared.
+    for value, tag in (("shared", "shared:"), ("private", None), ("rslave", "not shared"), ("unbindable", "unbindable")):
+        def mutate(config, value=value):
+            config["linux"]["rootfsPropagation"] = value
+
+        out = run_probe(runtime, "awk '$5 == \"/\"' /proc/self/mountinfo", mutate=mutate)
+        optional = out.split(" - ")[0].split()[6:]
+        if tag is None:
+            assert optional == [], (value, out)
+        elif tag == "not shared":
+            assert not any(o.startswith("shared:") for o in optional), (value, out)
+        else:
+            assert any(o.startswith(tag) for o in optional), (value, out)
