@@ -717,7 +717,6 @@ INVALID_CONFIGS: list[tuple[str, dict, Mutator, str]] = [
     ("namespace-type-bad", RUNC_SPEC_CONFIG, _set("linux.namespaces.0.type", "net"), "linux.namespaces[0].type"),
     ("namespace-type-missing", RUNC_SPEC_CONFIG, _set("linux.namespaces.1", {"path": "/proc/1/ns/net"}), "linux.namespaces[1].type"),
     ("namespace-path-relative", RUNC_SPEC_CONFIG, _set("linux.namespaces.1.path", "proc/1/ns/net"), "linux.namespaces[1].path"),
-    ("namespace-duplicate", RUNC_SPEC_CONFIG, _append("linux.namespaces", {"type": "pid"}), "linux.namespaces"),
     ("uidMapping-size-negative", EVERYTHING_CONFIG, _set("linux.uidMappings.0.size", -1), "linux.uidMappings[0].size"),
     ("gidMapping-hostID-missing", EVERYTHING_CONFIG, _delete("linux.gidMappings.0.hostID"), "linux.gidMappings[0].hostID"),
     ("timeOffset-nanosecs-negative", EVERYTHING_CONFIG, _set("linux.timeOffsets.monotonic.nanosecs", -5), "linux.timeOffsets.monotonic.nanosecs"),
