@@ -4,6 +4,7 @@ Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
 into the C structures (every string allocated before clone, so the child
 never allocates), clones the child, and decodes the messages it sends back.
 """
+import os
 import socket
 import struct
 
@@ -27,6 +28,14 @@ class Message:
         self.type, self.step, self.err, self.status, self.pid, label = _MSG.unpack(data)
         self.label = label.split(b"\0", 1)[0].decode(errors="replace")
         self.fds = list(fds)
+
+    def describe(self):
+        """A failed step as the user reads it: 'mounts[3] /proc: mount: no such device'."""
+        if self.status:
+            if os.WIFEXITED(self.status):
+                return f"{self.label}: exit status {os.WEXITSTATUS(self.status)}"
+            return f"{self.label}: killed by signal {os.WTERMSIG(self.status)}"
+        return f"{self.label}: {os.strerror(self.err).lower()}"
 
 
 def read_message(sock):

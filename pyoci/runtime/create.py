@@ -30,14 +30,6 @@ def rfc3339_now():
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9)
 
 
-def describe_failure(msg):
-    if msg.status:
-        if os.WIFEXITED(msg.status):
-            return f"{msg.label}: exit status {os.WEXITSTATUS(msg.status)}"
-        return f"{msg.label}: killed by signal {os.WTERMSIG(msg.status)}"
-    return f"{msg.label}: {os.strerror(msg.err).lower()}"
-
-
 def listen_fds():
     """Socket-activation fds (sd_listen_fds) to pass on, as runc does."""
     try:
@@ -138,7 +130,7 @@ class Creation:
                 self._ready()
                 return
             elif msg.type == native.MSG_ERROR:
-                raise PyociError(describe_failure(msg))
+                raise PyociError(msg.describe())
 
     def _got_pid(self, pid, config, plan):
         if plan.fork_after:

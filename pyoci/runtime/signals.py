@@ -5,7 +5,7 @@ from pyoci.errors import PyociError
 
 
 def parse_signal(text):
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         number = int(text)
         if 0 < number < signal.NSIG:
             return number
@@ -13,14 +13,12 @@ def parse_signal(text):
     name = text.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    sig = getattr(signal.Signals, name, None) if name in signal.Signals.__members__ else None
-    if sig is None:
-        if name.startswith("SIGRTMIN+") or name.startswith("SIGRTMAX-"):
-            base = signal.SIGRTMIN if name.startswith("SIGRTMIN") else signal.SIGRTMAX
-            try:
-                offset = int(name[9:])
-            except ValueError:
-                raise PyociError(f"invalid signal: {text}") from None
-            return base + offset if base == signal.SIGRTMIN else base - offset
-        raise PyociError(f"invalid signal: {text}")
-    return int(sig)
+    if name in signal.Signals.__members__:
+        return int(signal.Signals[name])
+    for base, sign in (("SIGRTMIN", 1), ("SIGRTMAX", -1)):
+        prefix = base + ("+" if sign > 0 else "-")
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            number = int(getattr(signal, base)) + sign * int(name[len(prefix):])
+            if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+                return number
+    raise PyociError(f"invalid signal: {text}")

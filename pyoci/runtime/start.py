@@ -12,7 +12,6 @@ import socket
 from pyoci import native
 from pyoci.errors import PyociError, WrongState
 from pyoci.hooks import run_hooks
-from pyoci.runtime.create import describe_failure
 from pyoci.state import START_SOCKET, Container
 
 
@@ -55,4 +54,4 @@ def release(container):
         os.unlink(container.start_socket)
         reply = sock.recv(native.message_size())
     if reply:
-        raise PyociError(describe_failure(native.Message(reply)))
+        raise PyociError(native.Message(reply).describe())

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from tests.conftest import assert_nothing_left
+
 pytestmark = pytest.mark.root
 
 
@@ -131,7 +133,7 @@ SEMANTIC_CASES = [
      f"mounts[{N_DEFAULT_MOUNTS}].destination"),
     ("relative-hook-path", _hooks("createRuntime", [{"path": "bin/true"}]), "hooks.createRuntime[0].path"),
     ("relative-namespace-path", _ns_path("ipc", "proc/self/ns/ipc"), "linux.namespaces[2].path"),
-    ("duplicate-namespace", _add_ns({"type": "pid"}), "linux.namespaces[6].type"),
+    ("duplicate-namespace", _add_ns({"type": "pid"}), "linux.namespaces"),
     ("uidMappings-without-userns", _set(("linux", "uidMappings"), ONE_TO_ONE), "linux.uidMappings"),
     ("gidMappings-without-userns", _set(("linux", "gidMappings"), ONE_TO_ONE), "linux.gidMappings"),
     ("new-userns-without-mappings", _add_ns({"type": "user"}), "linux.uidMappings"),
@@ -201,6 +203,9 @@ def test_bad_config(runtime, mutate, needle):
     proc = runtime("create", "-b", bundle, cid)
     assert_fails(proc, needle)
     no_state_entry(runtime, cid)
+    # At once, not only after the teardown's delete --force: the failed
+    # create itself must have undone its process, cgroups and mounts.
+    assert_nothing_left(runtime.root, cid, runtime.tmp, runtime.rootfs)
 
 
 def test_config_not_json(runtime):
