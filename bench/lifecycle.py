@@ -29,11 +29,15 @@ STEPS = ("create", "start", "delete", "run")
 
 
 def timed(cmd):
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(cmd)}: exit {proc.returncode}: {proc.stderr.decode()}")
+    # stderr to a file: the container's init inherits create's stdio, and a
+    # pipe would keep us waiting for its end until the container exits.
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{shlex.join(cmd)}: exit {proc.returncode}: {err.read().decode()}")
     return elapsed
 
 
