@@ -43,6 +43,18 @@ def process_start_time(pid):
     return int(fields[19]), fields[0].decode()
 
 
+def at_short_path(directory, name, action):
+    """action(name) run from inside directory: a unix socket address holds
+    at most 108 bytes, and state directories can be longer than that."""
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.chdir(directory)
+        return action(name)
+    finally:
+        os.fchdir(here)
+        os.close(here)
+
+
 def valid_id(container_id):
     if not container_id or container_id in (".", "..") or "/" in container_id or "\0" in container_id:
         raise PyociError(f"invalid container id {container_id!r}")

@@ -14,9 +14,12 @@ from bundle import default_config, make_rootfs, write_bundle
 bundle = sys.argv[1]
 make_rootfs(bundle + "/rootfs")
 script = ("echo \"hostname: $(hostname)\"; echo; ps; echo; id; echo; "
-          "echo 'mounts:'; cat /proc/self/mounts; echo; echo \"host pid of this shell: see below\"")
+          "echo 'mounts:'; cat /proc/self/mounts; echo; echo 'namespaces (inside):'; "
+          "for ns in pid net mnt uts ipc cgroup; do readlink /proc/self/ns/$ns; done")
 write_bundle(bundle, default_config(["sh", "-c", script]))
 PY
 echo "== pyoci run (bundle $bundle) =="
 .venv/bin/pyoci run --bundle "$bundle" "demo-$$"
 echo "== exit status $? =="
+echo "namespaces (host):"
+for ns in pid net mnt uts ipc cgroup; do readlink /proc/self/ns/$ns; done

@@ -157,7 +157,7 @@ def remove_dirs(paths, attempts=50):
 def is_frozen(record):
     if not record:
         return False
-    for mountpoint, d in record.get("dirs", {}).items():
+    for d in record.get("dirs", {}).values():
         for name, frozen in (("freezer.state", "FROZEN"), ("cgroup.freeze", "1")):
             try:
                 with open(os.path.join(d, name)) as f:

@@ -20,7 +20,7 @@ from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
 from pyoci.spec.load import load_bundle_config
-from pyoci.state import START_SOCKET, Container, atomic_write, process_start_time
+from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
 
 ACK = b"\x01"
 
@@ -97,7 +97,7 @@ class Creation:
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         start_sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with parent_sock, child_sock, start_sock:
-            bind_in(self.container.dir, start_sock, START_SOCKET)
+            at_short_path(self.container.dir, START_SOCKET, start_sock.bind)
             start_sock.listen(4)
             self.clone_pid = native.spawn(plan, child_sock.fileno(), start_sock.fileno())
             child_sock.close()
@@ -202,17 +202,6 @@ class Creation:
             os.close(self.master_fd)
         self.container.remove()
         self.container.unlock()
-
-
-def bind_in(directory, sock, name):
-    """Bind sock to directory/name; chdir keeps the address short (108 bytes)."""
-    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.chdir(directory)
-        sock.bind(name)
-    finally:
-        os.fchdir(here)
-        os.close(here)
 
 
 def write_id_maps(pid, plan):

@@ -12,17 +12,7 @@ import socket
 from pyoci import native
 from pyoci.errors import PyociError, WrongState
 from pyoci.hooks import run_hooks
-from pyoci.state import START_SOCKET, Container
-
-
-def connect_in(directory, sock, name):
-    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.chdir(directory)
-        sock.connect(name)
-    finally:
-        os.fchdir(here)
-        os.close(here)
+from pyoci.state import START_SOCKET, Container, at_short_path
 
 
 def start(root, container_id):
@@ -47,7 +37,7 @@ def release(container):
     state = container.spec_state("created")
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
         try:
-            connect_in(container.dir, sock, START_SOCKET)
+            at_short_path(container.dir, START_SOCKET, sock.connect)
         except OSError:
             raise WrongState("cannot start a container that has stopped") from None
         sock.send(json.dumps(state).encode())

@@ -73,28 +73,26 @@ def test_uid_map_from_outside_and_id_inside(runtime):
     assert uids == ["100000"] * 4, "container root is host uid 100000"
 
 
-def test_join_a_network_namespace_by_path(runtime):
-    _first, pid = created(runtime)
-
+def join_namespace_of(runtime, pid, kind):
+    """A created container that joins kind from pid by path; its init's pid."""
     def mutate(config):
         for ns in config["linux"]["namespaces"]:
-            if ns["type"] == "network":
-                ns["path"] = f"/proc/{pid}/ns/net"
+            if ns["type"] == kind:
+                ns["path"] = f"/proc/{pid}/ns/{NAMESPACE_FILES[kind]}"
 
-    _second, pid2 = created(runtime, mutate=mutate)
+    return created(runtime, mutate=mutate)[1]
+
+
+def test_join_a_network_namespace_by_path(runtime):
+    _first, pid = created(runtime)
+    pid2 = join_namespace_of(runtime, pid, "network")
     assert ns_inode(pid2, "network") == ns_inode(pid, "network")
     assert ns_inode(pid2, "pid") != ns_inode(pid, "pid")
 
 
 def test_join_pid_namespace_makes_a_non_init_member(runtime):
     _first, pid = created(runtime)
-
-    def mutate(config):
-        for ns in config["linux"]["namespaces"]:
-            if ns["type"] == "pid":
-                ns["path"] = f"/proc/{pid}/ns/pid"
-
-    _second, pid2 = created(runtime, mutate=mutate)
+    pid2 = join_namespace_of(runtime, pid, "pid")
     assert ns_inode(pid2, "pid") == ns_inode(pid, "pid")
     with open(f"/proc/{pid2}/status") as f:
         nspid = next(line for line in f if line.startswith("NSpid:")).split()[1:]
