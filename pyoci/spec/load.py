@@ -30,13 +30,12 @@ def _schema(name):
 
 
 def validate(config, schema_name="config-schema.json", what="config.json"):
-    import jsonschema
+    from pyoci.spec.validator import compile_schema
 
-    validator = jsonschema.Draft202012Validator(_schema(schema_name))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    error = compile_schema(_schema(schema_name))(config)
     if error is not None:
-        where = json_path(error.absolute_path)
-        raise ConfigError(f"{what}: {where + ': ' if where else ''}{error.message}")
+        where = json_path(error[0])
+        raise ConfigError(f"{what}: {where + ': ' if where else ''}{error[1]}")
 
 
 def load_bundle_config(bundle):
