@@ -144,10 +144,14 @@ def main(argv=None):
         import importlib
 
         module = importlib.import_module(f"pyoci.cli.{COMMANDS[name]}")
-        from pyoci.cli.args import parser_for
+        from pyoci.cli import args as cli_args
 
-        parser = parser_for(name, module)
-        args = parser.parse_args(rest[1:])
+        prog = f"pyoci {name}"
+        command_rest = getattr(module, "REST", None)
+        if any(a in ("-h", "--help") for a in rest[1:]) and not command_rest:
+            sys.stdout.write(cli_args.usage(prog, module.__doc__, module.FLAGS, module.POSITIONALS))
+            return 0
+        args = cli_args.parse(prog, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
         return module.run(ctx, args) or 0
     except PyociError as e:
         return fail(str(e), e.exit_code)

@@ -1,9 +1,8 @@
 """Create a container: everything but the user's program, which waits for `start`."""
-from pyoci.cli.args import add_create_flags, create_options
+from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, create_options
 
-
-def add_arguments(parser):
-    add_create_flags(parser)
+FLAGS = CREATE_FLAGS
+POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):

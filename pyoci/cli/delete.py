@@ -1,10 +1,8 @@
 """Delete a stopped container (with --force, any container)."""
-from pyoci.cli.args import add_container_id
+from pyoci.cli.args import CONTAINER_ID, Flag
 
-
-def add_arguments(parser):
-    parser.add_argument("-f", "--force", action="store_true", help="kill the container first if it runs")
-    add_container_id(parser)
+FLAGS = [Flag(("-f", "--force"), "force", None, False, "kill the container first if it runs")]
+POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):

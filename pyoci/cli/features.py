@@ -3,8 +3,8 @@ import json
 import sys
 
 
-def add_arguments(parser):
-    pass
+FLAGS = []
+POSITIONALS = []
 
 
 def run(ctx, args):

@@ -1,15 +1,12 @@
 """Send a signal (default SIGTERM) to a container's init, or with --all to all its processes."""
-from pyoci.cli.args import add_container_id
+from pyoci.cli.args import Flag
 
-
-def add_arguments(parser):
-    parser.add_argument("-a", "--all", action="store_true", help="signal every process in the container")
-    add_container_id(parser)
-    parser.add_argument("signal", nargs="?", default="SIGTERM", help="name (TERM, SIGTERM) or number")
+FLAGS = [Flag(("-a", "--all"), "all", None, False, "signal every process in the container")]
+POSITIONALS = ["container_id", "signal?"]
 
 
 def run(ctx, args):
     from pyoci.runtime.kill import kill
     from pyoci.runtime.signals import parse_signal
 
-    kill(ctx.root, args.container_id, parse_signal(args.signal), args.all)
+    kill(ctx.root, args.container_id, parse_signal(args.signal or "SIGTERM"), args.all)

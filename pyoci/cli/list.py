@@ -2,16 +2,22 @@
 import json
 import sys
 
+from pyoci.cli.args import Flag
 
-def add_arguments(parser):
-    parser.add_argument("-f", "--format", choices=("table", "json"), default="table")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print ids only")
+
+FLAGS = [
+    Flag(("-f", "--format"), "format", str, "table", "table or json"),
+    Flag(("-q", "--quiet"), "quiet", None, False, "print ids only"),
+]
+POSITIONALS = []
 
 
 def run(ctx, args):
-    from pyoci.errors import NotFound
+    from pyoci.errors import NotFound, PyociError
     from pyoci.state import Container, list_ids
 
+    if args.format not in ("table", "json"):
+        raise PyociError(f"--format: {args.format!r} is not table or json")
     states = []
     for container_id in list_ids(ctx.root):
         container = Container(ctx.root, container_id)

@@ -1,12 +1,12 @@
 """Create and start a container, wait for it and exit with its status."""
-from pyoci.cli.args import add_create_flags, create_options
+from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, Flag, create_options
 
-
-def add_arguments(parser):
-    add_create_flags(parser)
-    parser.add_argument("-d", "--detach", action="store_true", help="return once the program has started")
-    parser.add_argument("--no-subreaper", action="store_true", help="do not become a child subreaper")
-    parser.add_argument("--keep", action="store_true", help="keep the container's state after it exits")
+FLAGS = CREATE_FLAGS + [
+    Flag(("-d", "--detach"), "detach", None, False, "return once the program has started"),
+    Flag("--no-subreaper", "no_subreaper", None, False, "do not become a child subreaper"),
+    Flag("--keep", "keep", None, False, "keep the container's state after it exits"),
+]
+POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):

@@ -2,12 +2,15 @@
 import json
 import os
 
+from pyoci.cli.args import Flag
 from pyoci.errors import PyociError
 
 
-def add_arguments(parser):
-    parser.add_argument("-b", "--bundle", default=".", help="bundle directory (default: .)")
-    parser.add_argument("--rootless", action="store_true", help="a config for an unprivileged user")
+FLAGS = [
+    Flag(("-b", "--bundle"), "bundle", str, ".", "bundle directory (default: .)"),
+    Flag("--rootless", "rootless", None, False, "a config for an unprivileged user"),
+]
+POSITIONALS = []
 
 
 def run(ctx, args):

@@ -1,9 +1,8 @@
 """Start the user's program in a created container."""
-from pyoci.cli.args import add_container_id
+from pyoci.cli.args import CONTAINER_ID
 
-
-def add_arguments(parser):
-    add_container_id(parser)
+FLAGS = []
+POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):

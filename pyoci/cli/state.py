@@ -2,11 +2,10 @@
 import json
 import sys
 
-from pyoci.cli.args import add_container_id
+from pyoci.cli.args import CONTAINER_ID
 
-
-def add_arguments(parser):
-    add_container_id(parser)
+FLAGS = []
+POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
