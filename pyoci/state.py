@@ -91,6 +91,10 @@ class Container:
         fcntl.flock(fd, fcntl.LOCK_EX)
         self._lock_fd = fd
 
+    @property
+    def locked(self):
+        return self._lock_fd is not None
+
     def unlock(self):
         if self._lock_fd is not None:
             os.close(self._lock_fd)

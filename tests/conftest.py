@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from bundle import default_config, make_rootfs, write_bundle
+from leftovers import assert_nothing_left
 
 
 def pytest_configure(config):
@@ -103,38 +104,3 @@ def runtime(tmp_path, rootfs):
     rt.cleanup()
     for cid in rt.ids:
         assert_nothing_left(rt.root, cid, str(tmp_path), rootfs)
-
-
-def cgroup_dirs_named(cid):
-    found = []
-    for base, dirs, _files in os.walk("/sys/fs/cgroup"):
-        if cid in dirs:
-            found.append(os.path.join(base, cid))
-        dirs[:] = [d for d in dirs if not d.startswith(("t-", "bad-")) or d == cid]
-    return found
-
-
-def mounts_under(path):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(path)]
-
-
-def processes_rooted_in(path):
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.readlink(f"/proc/{pid}/root").startswith(path) or os.readlink(f"/proc/{pid}/cwd").startswith(path):
-                found.append(int(pid))
-        except OSError:
-            continue
-    return found
-
-
-def assert_nothing_left(root, cid, tmp, rootfs):
-    assert not os.path.exists(os.path.join(root, cid)), f"state dir of {cid} left behind"
-    assert cgroup_dirs_named(cid) == [], f"cgroups of {cid} left behind"
-    for path in (tmp, rootfs):
-        assert mounts_under(path) == [], f"mounts left under {path}"
-        assert processes_rooted_in(path) == [], f"processes left in {path}"

@@ -221,7 +221,8 @@ def create(root, container_id, opts):
     try:
         container = creation.run()
     except BaseException:
-        if creation.container._lock_fd is not None:
+        # Not locked: the id was taken by another container, which stays.
+        if creation.container.locked:
             creation.undo()
         raise
     container.unlock()

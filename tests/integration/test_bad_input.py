@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.conftest import assert_nothing_left
+from leftovers import assert_nothing_left
 
 pytestmark = pytest.mark.root
 

@@ -74,3 +74,10 @@ def test_the_installed_schema_is_the_one_checked():
 
     with open(os.path.join(SCHEMA_DIR, "config-schema.json")) as f:
         assert json.load(f) == corpus.CONFIG_SCHEMA
+
+
+@pytest.mark.parametrize("rootless", [False, True])
+def test_pyoci_spec_writes_valid_configs(rootless):
+    from pyoci.spec.default import default_config
+
+    assert CONFIG(default_config(rootless, 1000, 1000)) is None
