@@ -23,9 +23,3 @@ class NotFound(PyociError):
 class WrongState(PyociError):
     """An operation the container's current status does not allow."""
 
-
-def os_error_text(err):
-    """'operation not permitted' style text for an errno, as Go prints it."""
-    import os
-
-    return os.strerror(err).lower() if err else "unknown error"

@@ -109,6 +109,9 @@ CREATE_FLAGS = [
 ]
 
 
+DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; create nothing")
+
+
 def create_options(ctx, args):
     from pyoci.runtime.create import Options
 
@@ -118,4 +121,4 @@ def create_options(ctx, args):
         raise PyociError("--pidfd-socket: not supported by pyoci yet")
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
-                   new_keyring=not args.no_new_keyring)
+                   new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False))

@@ -1,7 +1,7 @@
 """Create a container: everything but the user's program, which waits for `start`."""
-from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, create_options
+from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, DRY_RUN, create_options
 
-FLAGS = CREATE_FLAGS
+FLAGS = CREATE_FLAGS + [DRY_RUN]
 POSITIONALS = CONTAINER_ID
 
 

@@ -31,10 +31,6 @@ SYMLINKS = (
 )
 
 
-def _makedev(major, minor):
-    return os.makedev(major, minor)
-
-
 def compile_devices(plan, config, dev_is_host_bind, in_userns):
     linux = config.get("linux", {})
     configured = linux.get("devices", [])
@@ -48,7 +44,7 @@ def compile_devices(plan, config, dev_is_host_bind, in_userns):
         if kind not in TYPES:
             raise ConfigError(f"{field}.type: unknown device type {kind!r}")
         mode = TYPES[kind] | (dev.get("fileMode", 0o666) & 0o7777)
-        rdev = 0 if kind == "p" else _makedev(dev["major"], dev["minor"])
+        rdev = 0 if kind == "p" else os.makedev(dev["major"], dev["minor"])
         bind = int(in_userns)
         if bind and not os.path.exists(path):
             raise ConfigError(f"{field}: {path}: needs the host's node in a user namespace, which has none")

@@ -55,9 +55,6 @@ class Plan:
     def add(self, op, label, **kw):
         self.steps.append(Step(op, label, **kw))
 
-    def index_of(self, op):
-        return next(i for i, s in enumerate(self.steps) if s.op == op)
-
     def describe(self):
         lines = [
             f"clone_flags={self.clone_flags:#x} unshare_flags={self.unshare_flags:#x} "

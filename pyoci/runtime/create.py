@@ -10,6 +10,7 @@ state directory removed, so nothing is left behind.
 import json
 import os
 import socket
+import sys
 import time
 
 from pyoci import SPEC_VERSION, cgroups, native
@@ -40,7 +41,7 @@ def listen_fds():
 
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
-                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True):
+                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False):
         self.bundle = os.path.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -50,6 +51,8 @@ class Options:
         self.keep_master = keep_master
         self.systemd_cgroup = systemd_cgroup
         self.new_keyring = new_keyring
+        # Print the launch plan instead of creating anything.
+        self.dry_run = dry_run
 
 
 class Creation:
@@ -83,6 +86,10 @@ class Creation:
         plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
                             new_keyring=opts.new_keyring, container_id=self.container.id)
+        if opts.dry_run:
+            close_joins(plan)
+            sys.stdout.write(plan.describe() + "\n")
+            return None
         try:
             self.container.make()
             self.cgroup_dirs = cgroup_dirs
@@ -225,5 +232,6 @@ def create(root, container_id, opts):
         if creation.container.locked:
             creation.undo()
         raise
-    container.unlock()
+    if container is not None:
+        container.unlock()
     return container, creation

@@ -32,6 +32,17 @@ class SchemaError(Exception):
     """The schema uses something this validator does not implement."""
 
 
+def _first_error_of(checks):
+    def check(v):
+        for fn in checks:
+            error = fn(v)
+            if error:
+                return error
+        return None
+
+    return check
+
+
 def _within(key, error):
     return ((key,) + error[0], error[1]) if error else None
 
@@ -74,17 +85,7 @@ class Compiler:
             if builder is None:
                 raise SchemaError(f"unsupported keyword {keyword!r}")
             checks.append(builder(arg, schema))
-        if len(checks) == 1:
-            return checks[0]
-
-        def all_checks(v):
-            for check in checks:
-                error = check(v)
-                if error:
-                    return error
-            return None
-
-        return all_checks
+        return checks[0] if len(checks) == 1 else _first_error_of(checks)
 
     # -- keywords ---------------------------------------------------------------
     def k_ref(self, ref, _schema):
@@ -229,16 +230,7 @@ class Compiler:
         return check
 
     def k_allOf(self, subs, _schema):
-        fns = [self.compile(s) for s in subs]
-
-        def check(v):
-            for fn in fns:
-                error = fn(v)
-                if error:
-                    return error
-            return None
-
-        return check
+        return _first_error_of([self.compile(s) for s in subs])
 
     def k_if(self, sub, schema):
         test = self.compile(sub)

@@ -211,3 +211,12 @@ def test_spec_writes_a_config_that_validates(runtime, tmp_path):
     with open(os.path.join(SPEC_DIR, "config-schema.json")) as f:
         jsonschema.validate(config, json.load(f))
     assert runtime("spec", "--bundle", str(tmp_path)).returncode == 1, "an existing config.json is kept"
+
+
+def test_create_dry_run_prints_the_plan_and_creates_nothing(runtime):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs)
+    proc = runtime("create", "--dry-run", "-b", bundle, cid, check=True)
+    assert "PIVOT_ROOT" in proc.stdout and "# mounts[0] /proc: mount" in proc.stdout
+    assert proc.stdout.splitlines()[-1].split()[1] == "EXEC"
+    assert not os.path.exists(os.path.join(runtime.root, cid))

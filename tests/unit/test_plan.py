@@ -589,7 +589,7 @@ def test_step_describe():
     assert st.describe() == "MOUNT 'src' '/x' 0x1000 0  # mounts[0] /x: mount"
     plan = Plan()
     plan.add("WAIT_START", "start")
-    assert plan.index_of("WAIT_START") == 0
+    assert [s.op for s in plan.steps].index("WAIT_START") == 0
     assert plan.describe().splitlines()[1] == "  0 WAIT_START  # start"
 
 
