@@ -32,6 +32,11 @@ def run_hook(hook, field, state):
         raise PyociError(f"{field} {path}: timed out after {hook['timeout']}s") from None
     except BrokenPipeError:
         proc.wait()
+    except BaseException:
+        # Interrupted: the hook must not outlive the command that started it.
+        proc.kill()
+        proc.wait()
+        raise
     if proc.returncode:
         how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
         raise PyociError(f"{field} {path}: {how}")

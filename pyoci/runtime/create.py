@@ -9,6 +9,7 @@ state directory removed, so nothing is left behind.
 """
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -222,9 +223,22 @@ def write_id_maps(pid, plan):
             raise PyociError(f"{field}: writing {name}: {os.strerror(e.errno).lower()}") from None
 
 
+class Interrupted(PyociError):
+    pass
+
+
+def _interrupted(signum, _frame):
+    raise Interrupted(f"create interrupted by signal {signum}")
+
+
 def create(root, container_id, opts):
-    """Create the container; on any failure nothing is left behind."""
+    """Create the container; on any failure nothing is left behind.
+
+    SIGTERM and SIGHUP (an engine giving up, a closed terminal) unwind
+    through the same undo as an error, instead of ending the interpreter
+    with a half-made container."""
     creation = Creation(root, container_id, opts)
+    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         container = creation.run()
     except BaseException:
@@ -232,6 +246,9 @@ def create(root, container_id, opts):
         if creation.container.locked:
             creation.undo()
         raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if container is not None:
         container.unlock()
     return container, creation

@@ -423,3 +423,24 @@ def test_state_output_is_json_after_errors(runtime):
     runtime("start", cid + "-other")
     state = json.loads(runtime("state", cid, check=True).stdout)
     assert state["id"] == cid and state["status"] == "created"
+
+
+def test_create_terminated_during_a_hook_leaves_nothing(runtime):
+    import signal
+    import subprocess
+
+    def mutate(config):
+        config["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"]}]}
+
+    cid = runtime.new_id("bad")
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate)
+    proc = subprocess.Popen(runtime.cmd + ["--root", runtime.root, "create", "-b", bundle, cid],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(os.path.join(runtime.root, cid, "state.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 1 and b"interrupted" in err
+    assert_nothing_left(runtime.root, cid, runtime.tmp, runtime.rootfs)
