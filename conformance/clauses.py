@@ -1,0 +1,397 @@
+"""Observable MUST/SHOULD clauses of runtime-spec v1.3.0, one check each.
+
+Each check takes a harness.Runtime, raises Failed (or Skipped) when the
+runtime does not meet the clause, and names the clause it checks: the spec
+file and the requirement, in short.
+"""
+import json
+import os
+import time
+
+from harness import Failed, Skipped, check
+
+CLAUSES = []
+
+
+class Clause:
+    def __init__(self, ident, source, text, fn):
+        self.ident, self.source, self.text, self.fn = ident, source, text, fn
+
+
+def clause(ident, source, text):
+    def register(fn):
+        CLAUSES.append(Clause(ident, source, text, fn))
+        return fn
+    return register
+
+
+def namespace_inode(pid, name):
+    return os.stat(f"/proc/{pid}/ns/{name}").st_ino
+
+
+# -- runtime.md: state and lifecycle --------------------------------------------
+
+@clause("state.fields", "runtime.md#state",
+        "state MUST include ociVersion, id, status, pid (created/running) and an absolute bundle")
+def state_fields(rt):
+    cid = rt.created()
+    state = rt.state(cid)
+    for key in ("ociVersion", "id", "status", "bundle"):
+        check(key in state, f"state has no {key}")
+    check(state["id"] == cid, "id differs")
+    check(os.path.isabs(state["bundle"]), "bundle is not absolute")
+    check(isinstance(state.get("pid"), int) and state["pid"] > 0, "no pid while created")
+
+
+@clause("state.annotations", "runtime.md#state", "annotations of the config MUST appear in the state")
+def state_annotations(rt):
+    cid = rt.created(mutate=lambda c: c.update(annotations={"org.example.key": "value"}))
+    check(rt.state(cid).get("annotations", {}).get("org.example.key") == "value", "annotation missing")
+
+
+@clause("create.status", "runtime.md#create", "after create the status MUST be created")
+def create_status(rt):
+    check(rt.state(rt.created())["status"] == "created", "status is not created")
+
+
+@clause("create.not-running-program", "runtime.md#create",
+        "create MUST NOT run the user-specified program; start MUST run it")
+def create_not_running(rt):
+    marker = os.path.join(rt.workdir, "marker-" + rt.name)
+    os.makedirs(marker, exist_ok=True)
+
+    def mutate(config):
+        config["mounts"].append({"destination": "/marker", "type": "bind", "source": marker, "options": ["bind"]})
+
+    cid = rt.created(["sh", "-c", "touch /marker/ran; sleep 1000"], mutate)
+    check(not os.path.exists(os.path.join(marker, "ran")), "the program ran at create")
+    check(rt("start", cid).code == 0, "start failed")
+    for _ in range(250):
+        if os.path.exists(os.path.join(marker, "ran")):
+            return
+        time.sleep(0.02)
+    raise Failed("the program did not run after start")
+
+
+@clause("create.unique-id", "runtime.md#create",
+        "create with an ID already in use MUST generate an error and have no effect")
+def create_unique(rt):
+    cid = rt.created()
+    pid = rt.state(cid)["pid"]
+    check(rt("create", "--bundle", rt.bundle(["true"]), cid).code != 0, "second create succeeded")
+    state = rt.state(cid)
+    check(state["status"] == "created" and state["pid"] == pid, "the first container changed")
+
+
+@clause("start.not-created", "runtime.md#start",
+        "start of a container that is not created MUST have no effect and MUST generate an error")
+def start_twice(rt):
+    cid = rt.created()
+    check(rt("start", cid).code == 0, "start failed")
+    check(rt("start", cid).code != 0, "second start succeeded")
+    check(rt.state(cid)["status"] == "running", "the container changed")
+
+
+@clause("start.no-process", "runtime.md#start",
+        "start of a container without process MUST generate an error (create may succeed)")
+def start_without_process(rt):
+    cid = rt.new_id()
+    result = rt("create", "--bundle", rt.bundle(["true"], lambda c: c.pop("process")), cid)
+    if result.code != 0:
+        return  # refused at create: also an error at the right operation
+    check(rt("start", cid).code != 0, "start of a config without process succeeded")
+
+
+@clause("kill.signal", "runtime.md#kill", "kill MUST send the signal to the container's process")
+def kill_signal(rt):
+    cid = rt.created()
+    check(rt("start", cid).code == 0, "start failed")
+    check(rt("kill", cid, "KILL").code == 0, "kill failed")
+    rt.wait_status(cid, "stopped")
+
+
+@clause("kill.created", "runtime.md#kill", "kill MUST work on a created container (TERM stops it)")
+def kill_created(rt):
+    cid = rt.created()
+    check(rt("kill", cid, "TERM").code == 0, "kill failed")
+    rt.wait_status(cid, "stopped")
+
+
+@clause("kill.stopped", "runtime.md#kill",
+        "kill of a container that is neither created nor running MUST generate an error")
+def kill_stopped(rt):
+    cid = rt.created()
+    rt("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    check(rt("kill", cid, "KILL").code != 0, "kill of a stopped container succeeded")
+
+
+@clause("delete.not-stopped", "runtime.md#delete",
+        "delete of a container that is not stopped MUST have no effect and MUST generate an error")
+def delete_not_stopped(rt):
+    cid = rt.created()
+    check(rt("delete", cid).code != 0, "delete of a created container succeeded")
+    check(rt.state(cid)["status"] == "created", "the created container changed")
+    check(rt("start", cid).code == 0, "start failed")
+    check(rt("delete", cid).code != 0, "delete of a running container succeeded")
+    check(rt.state(cid)["status"] == "running", "the running container changed")
+
+
+@clause("delete.removes", "runtime.md#delete", "after delete the container MUST be gone (state fails)")
+def delete_removes(rt):
+    cid = rt.created()
+    rt("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    check(rt("delete", cid).code == 0, "delete of a stopped container failed")
+    check(rt("state", cid).code != 0, "state still answers")
+
+
+@clause("state.unknown", "runtime.md#query-state", "state of an unknown container MUST generate an error")
+def state_unknown(rt):
+    check(rt("state", "conf-does-not-exist").code != 0, "state of an unknown id succeeded")
+
+
+# -- runtime.md / config.md: hooks ----------------------------------------------
+
+def hook_logger(log, phase):
+    return {"path": "/bin/sh", "args": ["sh", "-c", f"echo {phase} $(cat) >> {log}"]}
+
+
+def read_hook_log(log):
+    entries = []
+    if os.path.exists(log):
+        with open(log) as f:
+            for line in f:
+                phase, state = line.split(" ", 1)
+                entries.append((phase, json.loads(state)))
+    return entries
+
+
+@clause("hooks.order-and-state", "config.md#posix-platform-hooks",
+        "hooks run at their lifecycle points in order, each reading the container state on stdin")
+def hooks_order(rt):
+    log = os.path.join(rt.workdir, f"hooks-{rt.name}-{os.urandom(4).hex()}.log")
+    phases = ("prestart", "createRuntime", "poststart", "poststop")
+    cid = rt.created(mutate=lambda c: c.update(hooks={p: [hook_logger(log, p)] for p in phases}))
+    check([p for p, _ in read_hook_log(log)] == ["prestart", "createRuntime"], "wrong hooks at create")
+    check(rt("start", cid).code == 0, "start failed")
+    check([p for p, _ in read_hook_log(log)][2:] == ["poststart"], "poststart did not run before start returned")
+    rt("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    check(rt("delete", cid).code == 0, "delete failed")
+    entries = read_hook_log(log)
+    check([p for p, _ in entries] == list(phases), f"order was {[p for p, _ in entries]}")
+    for phase, state in entries:
+        check(state.get("id") == cid, f"{phase} read the wrong state")
+    check(entries[2][1].get("status") == "running", "poststart did not see status running")
+
+
+@clause("hooks.poststart-failure-warns", "config.md#poststart",
+        "a failing poststart hook MUST only log a warning; the lifecycle continues")
+def poststart_failure(rt):
+    cid = rt.created(mutate=lambda c: c.update(hooks={"poststart": [{"path": "/bin/false"}]}))
+    check(rt("start", cid).code == 0, "start failed because of a poststart hook")
+    check(rt.state(cid)["status"] == "running", "the container is not running")
+
+
+@clause("hooks.prestart-failure-fails", "config.md#prestart",
+        "a failing prestart hook MUST generate an error and stop the container")
+def prestart_failure(rt):
+    cid = rt.new_id()
+    bundle = rt.bundle(["sleep", "1000"], lambda c: c.update(hooks={"prestart": [{"path": "/bin/false"}]}))
+    check(rt("create", "--bundle", bundle, cid).code != 0, "create succeeded despite the prestart hook")
+    result = rt("state", cid)
+    check(result.code != 0 or json.loads(result.out)["status"] == "stopped", "the container still runs")
+
+
+# -- config.md ---------------------------------------------------------------------
+
+@clause("root.readonly", "config.md#root", "root.readonly true: the root filesystem MUST be read-only")
+def root_readonly(rt):
+    out = rt.run_probe("touch /x 2>/dev/null && echo writable || echo readonly",
+                       lambda c: c["root"].update(readonly=True))
+    check(out.strip() == "readonly", "root is writable")
+
+
+@clause("mounts.order", "config.md#mounts", "mounts MUST be mounted in the listed order")
+def mounts_order(rt):
+    def mutate(config):
+        config["mounts"] += [
+            {"destination": "/a", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]},
+            {"destination": "/a/b", "type": "tmpfs", "source": "tmpfs", "options": ["size=2m"]},
+        ]
+
+    out = rt.run_probe("grep -E ' /a(/b)? ' /proc/self/mountinfo | awk '{print $5}'", mutate)
+    check(out.split() == ["/a", "/a/b"], f"mount order {out.split()}")
+
+
+@clause("process.args-env-cwd", "config.md#process", "args, env and cwd MUST be applied")
+def process_basics(rt):
+    def mutate(config):
+        config["process"]["env"].append("CONF=yes")
+        config["process"]["cwd"] = "/tmp"
+
+    out = rt.run_probe('echo "$0|$CONF|$(pwd)"', mutate)
+    check(out.strip() == "sh|yes|/tmp", f"got {out.strip()!r}")
+
+
+@clause("process.user", "config.md#user", "uid, gid and additionalGids MUST be applied")
+def process_user(rt):
+    def mutate(config):
+        config["process"]["user"] = {"uid": 1234, "gid": 2345, "additionalGids": [3456]}
+
+    out = rt.run_probe("id -u; id -g; id -G", mutate)
+    check(out.split()[:2] == ["1234", "2345"] and "3456" in out.split()[2:], f"got {out.split()}")
+
+
+@clause("process.umask", "config.md#user", "user.umask MUST be applied")
+def process_umask(rt):
+    out = rt.run_probe("umask", lambda c: c["process"]["user"].update(umask=0o077))
+    check(out.strip() == "0077", f"umask {out.strip()}")
+
+
+@clause("process.rlimits", "config.md#posix-process", "rlimits MUST be set (soft and hard)")
+def process_rlimits(rt):
+    def mutate(config):
+        config["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]
+
+    out = rt.run_probe("ulimit -n; ulimit -Hn", mutate)
+    check(out.split() == ["123", "456"], f"got {out.split()}")
+
+
+@clause("process.capabilities", "config.md#linux-process", "the capability sets MUST be exactly the configured ones")
+def process_caps(rt):
+    def mutate(config):
+        config["process"]["capabilities"] = {s: ["CAP_CHOWN", "CAP_KILL"] for s in ("bounding", "effective", "permitted")}
+
+    out = rt.run_probe("grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status", mutate)
+    values = {k: int(v, 16) for k, v in (line.split(":") for line in out.splitlines())}
+    want = (1 << 0) | (1 << 5)
+    check(values == {"CapPrm": want, "CapEff": want, "CapBnd": want}, f"got {values}")
+
+
+@clause("process.capabilities-unknown", "config.md#linux-process",
+        "an unknown capability (CAP_TEST) MUST generate an error")
+def process_caps_unknown(rt):
+    cid = rt.new_id()
+    bundle = rt.bundle(["true"], lambda c: c["process"]["capabilities"]["bounding"].append("CAP_TEST"))
+    result = rt("create", "--bundle", bundle, cid)
+    if result.code == 0:
+        result = rt("start", cid)
+    check(result.code != 0, "CAP_TEST was accepted")
+
+
+@clause("process.noNewPrivileges", "config.md#linux-process", "noNewPrivileges MUST set no_new_privs")
+def process_nnp(rt):
+    out = rt.run_probe("grep NoNewPrivs /proc/self/status", lambda c: c["process"].update(noNewPrivileges=True))
+    check(out.split() == ["NoNewPrivs:", "1"], f"got {out.strip()}")
+
+
+@clause("hostname", "config.md#hostname", "hostname MUST be set in the container's UTS namespace")
+def hostname(rt):
+    out = rt.run_probe("hostname", lambda c: c.update(hostname="conformance"))
+    check(out.strip() == "conformance", f"hostname {out.strip()}")
+
+
+# -- config-linux.md ------------------------------------------------------------------
+
+@clause("namespaces.new", "config-linux.md#namespaces", "a namespace without path MUST be new")
+def namespaces_new(rt):
+    pid = rt.state(rt.created())["pid"]
+    for name in ("pid", "net", "ipc", "uts", "mnt"):
+        check(namespace_inode(pid, name) != namespace_inode(os.getpid(), name), f"{name} is the host's")
+
+
+@clause("namespaces.absent", "config-linux.md#namespaces", "a type not listed MUST be inherited from the runtime")
+def namespaces_absent(rt):
+    def mutate(config):
+        config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "ipc"]
+
+    pid = rt.state(rt.created(mutate=mutate))["pid"]
+    check(namespace_inode(pid, "ipc") == namespace_inode(os.getpid(), "ipc"), "ipc namespace is new")
+
+
+@clause("namespaces.path", "config-linux.md#namespaces", "a namespace with path MUST be joined")
+def namespaces_join(rt):
+    first = rt.state(rt.created())["pid"]
+
+    def mutate(config):
+        for ns in config["linux"]["namespaces"]:
+            if ns["type"] == "network":
+                ns["path"] = f"/proc/{first}/ns/net"
+
+    second = rt.state(rt.created(mutate=mutate))["pid"]
+    check(namespace_inode(second, "net") == namespace_inode(first, "net"), "network namespace not joined")
+
+
+@clause("devices.default", "config-linux.md#default-devices",
+        "the default devices and /dev symlinks MUST be supplied")
+def default_devices(rt):
+    out = rt.run_probe("for d in null zero full random urandom tty; do test -c /dev/$d && echo $d; done; "
+                       "readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx")
+    words = out.split()
+    check(words[:6] == ["null", "zero", "full", "random", "urandom", "tty"], f"devices {words[:6]}")
+    check(words[6:8] == ["/proc/self/fd", "/proc/self/fd/0"], f"symlinks {words[6:8]}")
+    check(words[8] in ("pts/ptmx", "/dev/pts/ptmx"), f"/dev/ptmx -> {words[8]}")
+
+
+@clause("devices.config", "config-linux.md#devices", "linux.devices MUST be created with type, numbers and mode")
+def config_devices(rt):
+    def mutate(config):
+        config["linux"]["devices"] = [{"path": "/dev/conf0", "type": "c", "major": 1, "minor": 5, "fileMode": 0o620}]
+
+    out = rt.run_probe("stat -c '%t:%T %a' /dev/conf0", mutate)
+    check(out.strip() == "1:5 620", f"got {out.strip()}")
+
+
+@clause("sysctl", "config-linux.md#sysctl", "sysctl MUST be set in the container")
+def sysctl(rt):
+    def mutate(config):
+        config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+
+    check(rt.run_probe("cat /proc/sys/net/ipv4/ip_forward", mutate).strip() == "1", "sysctl not set")
+
+
+@clause("maskedPaths", "config-linux.md#masked-paths", "maskedPaths MUST be unreadable from the container")
+def masked_paths(rt):
+    out = rt.run_probe("cat /proc/timer_list 2>/dev/null | wc -c; ls /proc/acpi 2>/dev/null | wc -l",
+                       lambda c: c["linux"].update(maskedPaths=["/proc/timer_list", "/proc/acpi"]))
+    check(out.split() == ["0", "0"], f"got {out.split()}")
+
+
+@clause("readonlyPaths", "config-linux.md#readonly-paths", "readonlyPaths MUST be read-only in the container")
+def readonly_paths(rt):
+    out = rt.run_probe("echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo writable || echo readonly",
+                       lambda c: c["linux"].update(readonlyPaths=["/proc/sys"]))
+    check(out.strip() == "readonly", "/proc/sys is writable")
+
+
+@clause("rootfsPropagation", "config-linux.md#rootfs-mount-propagation",
+        "rootfsPropagation shared/private/unbindable MUST apply to the container's root")
+def rootfs_propagation(rt):
+    for value, tag in (("shared", "shared:"), ("unbindable", "unbindable")):
+        out = rt.run_probe("awk '$5 == \"/\"' /proc/self/mountinfo",
+                           lambda c, value=value: c["linux"].update(rootfsPropagation=value))
+        check(tag in out.split(" - ")[0], f"{value}: {out.strip()}")
+
+
+@clause("cgroupsPath", "config-linux.md#cgroups-path", "the container's processes MUST be in cgroupsPath")
+def cgroups_path(rt):
+    path = f"/conformance-{rt.name}-{os.urandom(4).hex()}"
+    pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(cgroupsPath=path)))["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        lines = [line.strip().split(":", 2) for line in f]
+    pids_line = [p for _n, c, p in lines if c == "pids" or c == ""]
+    check(any(p.endswith(path) for p in pids_line), f"cgroups {pids_line}")
+
+
+@clause("resources.pids", "config-linux.md#pids", "pids.limit MUST be applied")
+def resources_pids(rt):
+    path = f"/conformance-pids-{rt.name}-{os.urandom(4).hex()}"
+    rt.created(mutate=lambda c: c["linux"].update(cgroupsPath=path, resources={"pids": {"limit": 42}}))
+    for candidate in (f"/sys/fs/cgroup/pids{path}/pids.max", f"/sys/fs/cgroup{path}/pids.max"):
+        if os.path.exists(candidate):
+            with open(candidate) as f:
+                check(f.read().strip() == "42", "pids.max is not 42")
+            return
+    raise Skipped("no pids controller found")
