@@ -395,3 +395,174 @@ def resources_pids(rt):
                 check(f.read().strip() == "42", "pids.max is not 42")
             return
     raise Skipped("no pids controller found")
+
+
+# -- more of runtime.md, config.md and config-linux.md --------------------------------
+
+@clause("create.error-no-effect", "runtime.md#create",
+        "a create that fails MUST leave no container behind (state fails, the id is free)")
+def create_error_no_effect(rt):
+    cid = rt.new_id()
+    bad = rt.bundle(["true"], lambda c: c["process"].update(cwd="relative/cwd"))
+    check(rt("create", "--bundle", bad, cid).code != 0, "an invalid config was accepted")
+    check(rt("state", cid).code != 0, "the failed container still has a state")
+    check(rt("create", "--bundle", rt.bundle(["sleep", "1000"]), cid).code == 0, "the id is still taken")
+
+
+@clause("hooks.container-namespace", "config.md#createcontainer-hooks",
+        "createContainer and startContainer hooks MUST run in the container's namespaces")
+def hooks_in_container(rt):
+    log = os.path.join(rt.workdir, f"ns-{rt.name}-{os.urandom(4).hex()}")
+    os.makedirs(log)
+
+    def mutate(config):
+        config["mounts"].append({"destination": "/hooklog", "type": "bind", "source": log, "options": ["bind"]})
+        config["hooks"] = {
+            "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", f"readlink /proc/self/ns/mnt > {log}/cc"]}],
+            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/mnt > /hooklog/sc"]}],
+        }
+
+    cid = rt.created(mutate=mutate)
+    pid = rt.state(cid)["pid"]
+    check(rt("start", cid).code == 0, "start failed")
+    want = os.readlink(f"/proc/{pid}/ns/mnt") if os.path.exists(f"/proc/{pid}") else None
+    for name in ("cc", "sc"):
+        path = os.path.join(log, name)
+        check(os.path.exists(path), f"the {name} hook did not run")
+        with open(path) as f:
+            got = f.read().strip()
+        check(got != os.readlink("/proc/self/ns/mnt"), f"the {name} hook ran in the runtime's mount namespace")
+        if want:
+            check(got == want, f"the {name} hook ran in another mount namespace")
+
+
+@clause("hooks.poststop-after-delete", "config.md#poststop",
+        "poststop hooks MUST run after the container is deleted, before delete returns")
+def hooks_poststop(rt):
+    log = os.path.join(rt.workdir, f"poststop-{rt.name}-{os.urandom(4).hex()}")
+    cid = rt.created(mutate=lambda c: c.update(hooks={"poststop": [hook_logger(log, "poststop")]}))
+    rt("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    check(not os.path.exists(log), "poststop ran before delete")
+    check(rt("delete", cid).code == 0, "delete failed")
+    entries = read_hook_log(log)
+    check([p for p, _ in entries] == ["poststop"], "poststop did not run by the time delete returned")
+
+
+@clause("user.mappings", "config-linux.md#user-namespace-mappings",
+        "uidMappings/gidMappings MUST be written for a new user namespace")
+def user_mappings(rt):
+    mapping = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+
+    def mutate(config):
+        config["linux"]["namespaces"].append({"type": "user"})
+        config["linux"]["uidMappings"] = mapping
+        config["linux"]["gidMappings"] = mapping
+        config["linux"].pop("resources", None)
+        config["mounts"] = [m for m in config["mounts"] if m["destination"] != "/sys/fs/cgroup"]
+        for m in config["mounts"]:
+            if m["destination"] == "/sys":
+                m.update(type="none", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
+
+    pid = rt.state(rt.created(mutate=mutate))["pid"]
+    with open(f"/proc/{pid}/uid_map") as f:
+        check(f.read().split() == ["0", "200000", "65536"], "uid_map differs")
+    with open(f"/proc/{pid}/gid_map") as f:
+        check(f.read().split() == ["0", "200000", "65536"], "gid_map differs")
+
+
+@clause("domainname", "config.md#domainname", "domainname MUST be set in the container's UTS namespace")
+def domainname(rt):
+    out = rt.run_probe("cat /proc/sys/kernel/domainname", lambda c: c.update(domainname="conformance.test"))
+    check(out.strip() == "conformance.test", f"domainname {out.strip()}")
+
+
+@clause("mounts.options", "config.md#mounts", "mount options (ro, nosuid) MUST apply to the mount")
+def mounts_options(rt):
+    def mutate(config):
+        config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["ro", "nosuid", "size=1m"]})
+
+    out = rt.run_probe("awk '$5 == \"/data\" {print $6}' /proc/self/mountinfo", mutate)
+    opts = out.strip().split(",")
+    check("ro" in opts and "nosuid" in opts, f"options {opts}")
+
+
+@clause("process.oomScoreAdj", "config.md#linux-process", "oomScoreAdj MUST be written for the process")
+def oom_score_adj(rt):
+    out = rt.run_probe("cat /proc/self/oom_score_adj", lambda c: c["process"].update(oomScoreAdj=321))
+    check(out.strip() == "321", f"oom_score_adj {out.strip()}")
+
+
+@clause("resources.memory", "config-linux.md#memory", "memory.limit MUST be applied to the container's cgroup")
+def resources_memory(rt):
+    path = f"/conformance-mem-{rt.name}-{os.urandom(4).hex()}"
+    limit = 64 * 1024 * 1024
+    pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(
+        cgroupsPath=path, resources={"memory": {"limit": limit}})))["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        rows = [line.strip().split(":", 2) for line in f]
+    memory = next((p for _n, c, p in rows if c == "memory"), None)
+    if memory is None:
+        raise Skipped("no v1 memory controller")
+    with open(f"/sys/fs/cgroup/memory{memory}/memory.limit_in_bytes") as f:
+        check(int(f.read()) == limit, "memory.limit_in_bytes differs")
+
+
+@clause("seccomp.getcwd-blocked", "config-linux.md#seccomp",
+        "a seccomp profile MUST be applied, even one that blocks getcwd, and the container still starts")
+def seccomp_getcwd(rt):
+    def mutate(config):
+        config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                                      "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+
+    out = rt.run_probe("/bin/pwd 2>&1; true", mutate)  # the applet calls getcwd; the shell builtin may not
+    check("not permitted" in out.lower(), f"getcwd was not blocked: {out.strip()!r}")
+
+
+@clause("process.terminal", "config.md#process",
+        "terminal true: the process MUST get a pty, its master sent to --console-socket")
+def terminal(rt):
+    import socket
+    import threading
+
+    path = os.path.join(rt.workdir, f"console-{rt.name}-{os.urandom(4).hex()}.sock")
+    received = []
+
+    def serve():
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+            server.bind(path)
+            server.listen(1)
+            server.settimeout(20)
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                received.extend(socket.recv_fds(conn, 1024, 1)[1])
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    while not os.path.exists(path):
+        time.sleep(0.005)
+    cid = rt.new_id()
+    bundle = rt.bundle(["sh", "-c", "tty"], lambda c: c["process"].update(terminal=True))
+    result = rt("create", "--bundle", bundle, "--console-socket", path, cid)
+    thread.join()
+    check(result.code == 0, f"create failed: {result.err.strip()}")
+    check(len(received) == 1, "no pty master arrived")
+    master = received[0]
+    try:
+        check(rt("start", cid).code == 0, "start failed")
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    check(out.decode().strip().startswith("/dev/pts/"), f"tty said {out!r}")
