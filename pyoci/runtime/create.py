@@ -138,7 +138,7 @@ class Creation:
                 self._ready()
                 return
             elif msg.type == native.MSG_ERROR:
-                raise PyociError(msg.describe())
+                raise PyociError(msg.describe() + capability_hint(msg, plan))
 
     def _got_pid(self, pid, config, plan):
         if plan.fork_after:
@@ -165,7 +165,8 @@ class Creation:
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made},
-            "pid_namespace": any(ns["type"] == "pid" for ns in config.get("linux", {}).get("namespaces", [])),
+            # The spec lets create succeed without a process; start must then fail.
+            "has_process": config.get("process") is not None,
         }
         self.container.save(self.record)
 
@@ -210,6 +211,20 @@ class Creation:
             os.close(self.master_fd)
         self.container.remove()
         self.container.unlock()
+
+
+def capability_hint(msg, plan):
+    """capset fails with EPERM when a set asks for more than the runtime's own
+    bounding set holds: say which capabilities those are."""
+    if msg.err != 1 or not 0 <= msg.step < len(plan.steps) or plan.steps[msg.step].op != "CAPS":
+        return ""
+    from pyoci.security.capabilities import names
+
+    with open("/proc/self/status") as f:
+        bounding = int(next(line for line in f if line.startswith("CapBnd:")).split()[1], 16)
+    effective, permitted, inheritable, _ambient = plan.steps[msg.step].n
+    missing = names((effective | permitted | inheritable) & ~bounding)
+    return f" ({', '.join(missing)} not in the runtime's bounding set)" if missing else ""
 
 
 def write_id_maps(pid, plan):

@@ -21,6 +21,8 @@ def start(root, container_id):
     try:
         container.load()
         status = container.status()
+        if status == "created" and not container.record.get("has_process", True):
+            raise WrongState("cannot start a container without a process: config.json has none")
         if status != "created":
             if status == "stopped":
                 raise WrongState("cannot start a container that has stopped")

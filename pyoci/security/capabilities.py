@@ -21,6 +21,10 @@ BITS = {name: i for i, name in enumerate(NAMES)}
 SETS = ("bounding", "effective", "permitted", "inheritable", "ambient")
 
 
+def names(bits):
+    return [name for i, name in enumerate(NAMES) if bits & (1 << i)]
+
+
 def last_cap():
     """Highest capability the running kernel knows."""
     try:

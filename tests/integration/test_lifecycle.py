@@ -220,3 +220,32 @@ def test_create_dry_run_prints_the_plan_and_creates_nothing(runtime):
     assert "PIVOT_ROOT" in proc.stdout and "# mounts[0] /proc: mount" in proc.stdout
     assert proc.stdout.splitlines()[-1].split()[1] == "EXEC"
     assert not os.path.exists(os.path.join(runtime.root, cid))
+
+
+def test_start_without_process_fails_and_changes_nothing(runtime):
+    # The spec lets create succeed without a process; start MUST then fail.
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=lambda c: c.pop("process"))
+    runtime("create", "-b", bundle, cid, check=True)
+    proc = runtime("start", cid)
+    assert proc.returncode == 1 and "without a process" in proc.stderr
+    assert runtime.state(cid)["status"] == "created"
+
+
+def test_capset_refusal_names_what_the_runtime_lacks(runtime):
+    with open("/proc/self/status") as f:
+        bounding = int(next(line for line in f if line.startswith("CapBnd:")).split()[1], 16)
+    from pyoci.security.capabilities import NAMES
+
+    lacking = [name for i, name in enumerate(NAMES) if not bounding & (1 << i)]
+    if not lacking:
+        pytest.skip("this runtime's bounding set has every capability")
+
+    def mutate(config):
+        for s in ("bounding", "permitted", "effective"):
+            config["process"]["capabilities"][s].append(lacking[0])
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1
+    assert f"{lacking[0]} not in the runtime's bounding set" in proc.stderr
