@@ -7,7 +7,7 @@ diagnostics `prove` cannot parse, so `ok` / `not ok` lines are counted
 here.  After each binary, containers it leaked are force-deleted through the
 runtime and mounts it leaked under the temp directory are detached.
 
-    python conformance/run_validation.py --suite /path/to/validation --runtime /usr/bin/runc
+    python conformance/run_validation.py --suite /path/to/runtime-tools --runtime /usr/bin/runc
 """
 import argparse
 import json
@@ -44,13 +44,14 @@ def clean_up(runtime, root, mounts_before, tmpdir):
             subprocess.run(["umount", "-l", point], capture_output=True)
 
 
-def run_binary(path, runtime_cmd, timeout):
+def run_binary(path, runtime_cmd, timeout, suite_dir):
     env = dict(os.environ, RUNTIME=runtime_cmd)
     start = time.monotonic()
     with tempfile.TemporaryFile() as out:
         try:
+            # The binaries look for ./runtimetest and ./rootfs-amd64.tar.gz.
             proc = subprocess.run([path], stdout=out, stderr=subprocess.STDOUT, env=env, timeout=timeout,
-                                  cwd=os.path.dirname(path))
+                                  cwd=suite_dir)
             code = proc.returncode
         except subprocess.TimeoutExpired:
             code = "timeout"
@@ -67,7 +68,8 @@ def run_binary(path, runtime_cmd, timeout):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", required=True, help="directory holding the built validation/*.t binaries")
+    parser.add_argument("--suite", required=True,
+                        help="the built suite: a directory with runtimetest, rootfs-amd64.tar.gz and validation/*/*.t")
     parser.add_argument("--runtime", required=True, help="the runtime command (a path, or a wrapper script)")
     parser.add_argument("--root", help="the runtime's --root, to find leaked containers (default: its own)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per binary")
@@ -89,7 +91,7 @@ def main():
     results = []
     for path in sorted(binaries, key=os.path.basename):
         before = mount_points()
-        result = run_binary(path, args.runtime, args.timeout)
+        result = run_binary(path, args.runtime, args.timeout, args.suite)
         clean_up(runtime, args.root, before, tmpdir)
         results.append(result)
         verdict = "PASS" if result["passed"] else "FAIL"
