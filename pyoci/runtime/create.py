@@ -126,7 +126,11 @@ class Creation:
                 self._got_pid(msg.pid or self.clone_pid, config, plan)
                 sock.send(ACK)
             elif msg.type == native.MSG_SYNC:
-                state = self.container.spec_state("creating")
+                # runtime-spec lifecycle: the environment exists after step 2,
+                # and "created" is the status from then on; the prestart,
+                # createRuntime and createContainer hooks (steps 3-5) read it.
+                # (runc passes "creating" here; the spec and crun say created.)
+                state = self.container.spec_state("created")
                 hooks = config.get("hooks")
                 run_hooks(hooks, "prestart", state)
                 run_hooks(hooks, "createRuntime", state)

@@ -73,7 +73,9 @@ def test_hook_order_state_args_env_and_namespace(runtime, tmp_path):
         assert by_phase[phase]["mntns"] == host_mntns, f"{phase} runs in the runtime's namespace"
     for phase in ("createContainer", "startContainer"):
         assert by_phase[phase]["mntns"] == container_mntns, f"{phase} runs in the container's namespace"
-    assert by_phase["createRuntime"]["state"]["status"] == "creating"
+    # "created" after lifecycle step 2: the create-time hooks come after it.
+    for phase in ("prestart", "createRuntime", "createContainer"):
+        assert by_phase[phase]["state"]["status"] == "created"
     assert by_phase["createRuntime"]["state"]["pid"] == pid
     assert by_phase["startContainer"]["state"]["status"] == "created"
     assert by_phase["poststart"]["state"]["status"] == "running"
