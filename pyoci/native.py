@@ -149,3 +149,9 @@ def spawn(plan, sync_fd, start_fd):
 def set_subreaper():
     if lib.pyoci_set_subreaper() < 0:
         raise OSError(ffi.errno, "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def umount(path):
+    if lib.pyoci_umount(path.encode()) < 0:
+        err = ffi.errno
+        raise OSError(err, os.strerror(err), path)

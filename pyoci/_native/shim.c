@@ -388,11 +388,12 @@ out:
     return r;
 }
 
-static int do_chroot(const char *rootfs)
+static int do_chroot(const char *rootfs, int move)
 {
     if (chdir(rootfs) < 0)
         return -1;
-    if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+    /* Without a mount namespace of its own "/" is the host's: only chroot. */
+    if (move && mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
         return -1;
     if (chroot(".") < 0)
         return -1;
@@ -721,7 +722,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_ROOT_PROPAGATION:
         return mount(NULL, "/", NULL, (unsigned long)st->n[0], NULL);
     case PYOCI_OP_BIND_ROOTFS:
-        if (mount(st->s[0], st->s[0], NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (st->n[0] && mount(st->s[0], st->s[0], NULL, MS_BIND | MS_REC, NULL) < 0)
             return -1;
         rootfd = open(st->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
         return rootfd < 0 ? -1 : 0;
@@ -746,7 +747,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_PIVOT_ROOT:
         return do_pivot_root(st->s[0]);
     case PYOCI_OP_CHROOT:
-        return do_chroot(st->s[0]);
+        return do_chroot(st->s[0], (int)st->n[0]);
     case PYOCI_OP_WRITE_FILE:
         return write_file(st->s[0], st->s[1]);
     case PYOCI_OP_MASK_PATH:
@@ -859,6 +860,11 @@ static void child_main(struct pyoci_launch *l)
             fail(l, i, errno, status);
     }
     _exit(0);
+}
+
+int pyoci_umount(const char *path)
+{
+    return umount2(path, MNT_DETACH);
 }
 
 int pyoci_set_subreaper(void)

@@ -16,7 +16,7 @@ enum pyoci_op {
     PYOCI_OP_UNSHARE = 1,          /* n0: CLONE_NEW* flags (the cgroup namespace, once in its cgroups) */
     PYOCI_OP_JOIN_KEYRING,         /* s0: name of a new session keyring (unless --no-new-keyring) */
     PYOCI_OP_ROOT_PROPAGATION,     /* n0: MS_* flags applied to "/" */
-    PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path) */
+    PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path); n0 1=bind it onto itself, then open it */
     PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file */
     PYOCI_OP_REMOUNT,              /* s1 dest; n0 flags (MS_REMOUNT|MS_BIND added) */
     PYOCI_OP_PROPAGATE,            /* s1 dest; n0 propagation flags */
@@ -27,7 +27,7 @@ enum pyoci_op {
     PYOCI_OP_SYNC,                 /* tell parent n0 (phase), wait; reply may carry the state json */
     PYOCI_OP_HOOK,                 /* s0 path, argv, envp, n0 timeout seconds (0 = none); stdin = state */
     PYOCI_OP_PIVOT_ROOT,           /* s0 rootfs */
-    PYOCI_OP_CHROOT,               /* s0 rootfs: --no-pivot (move mount + chroot) */
+    PYOCI_OP_CHROOT,               /* s0 rootfs; n0 1=move it onto "/" first (--no-pivot), 0=chroot only */
     PYOCI_OP_WRITE_FILE,           /* s0 path, s1 content (sysctl, oom_score_adj) */
     PYOCI_OP_MASK_PATH,            /* s0 path (after pivot_root) */
     PYOCI_OP_READONLY_PATH,        /* s0 path (after pivot_root) */
@@ -99,6 +99,10 @@ struct pyoci_launch {
 
 /* Clone the child and return its pid (the init, unless fork_after), or -1 with errno set. */
 int pyoci_spawn(struct pyoci_launch *launch);
+
+/* umount2(path, MNT_DETACH): delete takes down what a container without its
+ * own mount namespace mounted in the host's. */
+int pyoci_umount(const char *path);
 
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
 int pyoci_set_subreaper(void);

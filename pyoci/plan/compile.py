@@ -43,19 +43,24 @@ def parent_mount_point(path):
     return best
 
 
-def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies):
+def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns):
     linux = config.get("linux", {})
     rootfs = rootfs_path(config, bundle)
     prop_name = linux.get("rootfsPropagation", DEFAULT_ROOTFS_PROPAGATION)
     prop = ROOTFS_PROPAGATION[prop_name]
-    # An unbindable tree cannot be bind-mounted: keep it private until after pivot_root.
-    before = m.MS_PRIVATE | m.MS_REC if prop & m.MS_UNBINDABLE else prop
-    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(before,))
-    if prop & m.MS_SHARED:
-        # pivot_root refuses a new root whose parent mount is shared.
-        plan.add("MAKE_PARENT_PRIVATE", "linux.rootfsPropagation shared: parent mount",
-                 s=(parent_mount_point(rootfs),))
-    plan.add("BIND_ROOTFS", f"root.path {rootfs}: bind mount", s=(rootfs,))
+    if own_mount_ns:
+        # An unbindable tree cannot be bind-mounted: keep it private until after pivot_root.
+        before = m.MS_PRIVATE | m.MS_REC if prop & m.MS_UNBINDABLE else prop
+        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(before,))
+        if prop & m.MS_SHARED:
+            # pivot_root refuses a new root whose parent mount is shared.
+            plan.add("MAKE_PARENT_PRIVATE", "linux.rootfsPropagation shared: parent mount",
+                     s=(parent_mount_point(rootfs),))
+        plan.add("BIND_ROOTFS", f"root.path {rootfs}: bind mount", n=(1,), s=(rootfs,))
+    else:
+        # The host's mount namespace: only a read-only root needs a mount of its own.
+        readonly = int(bool(config["root"].get("readonly")))
+        plan.add("BIND_ROOTFS", f"root.path {rootfs}: open", n=(readonly,), s=(rootfs,))
     for i, mount in enumerate(config.get("mounts", [])):
         if mount.get("type") == "cgroup":
             m.compile_cgroup_mount(plan, mount, i, cgroup_dirs, hierarchies)
@@ -88,7 +93,11 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
 
     if new_keyring:
         plan.add("JOIN_KEYRING", "--no-new-keyring not given: new session keyring", s=("_ses." + container_id,))
-    rootfs, prop_name, prop = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies)
+    # The spec: a type not listed is the runtime's. Without a mount namespace
+    # of its own the container mounts in the host's (delete takes them down)
+    # and gets a chroot, never pivot_root or a propagation change on the host.
+    own_mount_ns = plan.own_mount_ns = "mount" in types
+    rootfs, prop_name, prop = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
     if config.get("hostname") is not None:
         plan.add("SETHOSTNAME", "hostname: sethostname", s=(config["hostname"],))
     if config.get("domainname") is not None:
@@ -100,8 +109,10 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     for i, hook in enumerate(config.get("hooks", {}).get("createContainer", [])):
         add_hook(plan, hook, f"hooks.createContainer[{i}]")
 
-    if no_pivot:
-        plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", s=(rootfs,))
+    if not own_mount_ns:
+        plan.add("CHROOT", f"root.path {rootfs}: chroot (no mount namespace)", n=(0,), s=(rootfs,))
+    elif no_pivot:
+        plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", n=(1,), s=(rootfs,))
     else:
         plan.add("PIVOT_ROOT", f"root.path {rootfs}: pivot_root", s=(rootfs,))
 
@@ -116,7 +127,8 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     # The new "/" was bound while its parent had to be private (for
     # pivot_root), and unbindable would have stopped the binds above: give
     # the tree its configured propagation last.
-    plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}: final", n=(prop,))
+    if own_mount_ns:
+        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}: final", n=(prop,))
 
     # No SELinux on the hosts pyoci supports yet; engines set labels everywhere,
     # so skip them with a record rather than fail (as crun does).

@@ -44,6 +44,7 @@ class Plan:
         self.join_paths = []     # (type name, path) for messages and dry-run
         self.new_userns = False
         self.cgroupns_late = False
+        self.own_mount_ns = True  # False: the container mounts in the host's namespace
         self.fork_after = False
         self.timens_offsets = None
         self.uid_mappings = []

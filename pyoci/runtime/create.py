@@ -21,6 +21,7 @@ from pyoci.hooks import run_hooks
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
+from pyoci.runtime import hostmounts
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
 
@@ -68,6 +69,7 @@ class Creation:
         self.cgroups_made = []
         self.master_fd = None
         self.record = None
+        self.host_mounts = None  # {"rootfs", "before"} when the host's mount namespace is shared
 
     def run(self):
         opts = self.opts
@@ -93,6 +95,9 @@ class Creation:
             return None
         try:
             self.container.make()
+            if not plan.own_mount_ns:
+                rootfs = rootfs_path(config, opts.bundle)
+                self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs = cgroup_dirs
             self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
             resources.apply(linux.get("resources", {}), cgroup_dirs, hierarchies, linux.get("devices", []))
@@ -169,6 +174,7 @@ class Creation:
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made},
+            "host_mounts": self.host_mounts,
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,
         }
@@ -211,6 +217,8 @@ class Creation:
                 except ProcessLookupError:
                     pass
             cgroups.remove_dirs(self.cgroups_made)
+        if self.host_mounts:
+            hostmounts.detach_new(**self.host_mounts)
         if self.master_fd is not None:
             os.close(self.master_fd)
         self.container.remove()

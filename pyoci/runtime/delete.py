@@ -64,4 +64,8 @@ def destroy(container):
                 pass
         time.sleep(0.01)
     cgroups.remove_dirs(record.get("made", []))
+    if container.record.get("host_mounts"):
+        from pyoci.runtime import hostmounts
+
+        hostmounts.detach_new(**container.record["host_mounts"])
     container.remove()

@@ -46,9 +46,9 @@ def check_namespaces(config):
             raise ConfigError(f"linux.namespaces[{i}].type: duplicate {ns['type']} namespace")
         seen.add(ns["type"])
     types = {ns["type"]: ns.get("path") for ns in config.get("linux", {}).get("namespaces", [])}
-    if "mount" not in types:
-        raise ConfigError("linux.namespaces: a mount namespace is required")
     linux = config.get("linux", {})
+    if "mount" not in types and linux.get("rootfsPropagation"):
+        raise ConfigError("linux.rootfsPropagation: needs a mount namespace (it would change the host's)")
     for key in ("uidMappings", "gidMappings"):
         if linux.get(key) and "user" not in types:
             raise ConfigError(f"linux.{key}: id mappings need a user namespace")

@@ -150,7 +150,6 @@ SEMANTIC_CASES = [
      "linux.sysctl.kernel.shmmax"),
     ("non-namespaced-sysctl", _set(("linux", "sysctl"), {"vm.swappiness": "10"}), "linux.sysctl.vm.swappiness"),
     ("missing-root-path", _set(("root", "path"), "/nonexistent-rootfs-dir"), "root.path"),
-    ("no-mount-namespace", _drop_ns("mount"), "linux.namespaces"),
     ("unknown-capability", lambda c: c["process"]["capabilities"]["bounding"].append("CAP_TEST"),
      "process.capabilities.bounding"),
     ("duplicate-rlimit", _rlimits([{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}] * 2), "process.rlimits[1].type"),

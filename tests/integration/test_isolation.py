@@ -282,3 +282,42 @@ def test_namespace_absent_means_the_hosts(runtime, ns):
 
     _cid, pid = created(runtime, mutate=mutate)
     assert ns_inode(pid, ns) == ns_inode(os.getpid(), ns)
+
+
+def test_no_namespaces_at_all_inherits_every_one_and_leaves_no_mount(runtime):
+    # The spec: a type not listed is the runtime's, the mount namespace too.
+    # Then the container's mounts are the host's until delete takes them down.
+    def mutate(config):
+        config["linux"]["namespaces"] = []
+        del config["hostname"]
+
+    cid, pid = created(runtime, mutate=mutate)
+    for kind in NAMESPACE_FILES:
+        assert ns_inode(pid, kind) == ns_inode(os.getpid(), kind), f"{kind} namespace is new"
+    with open("/proc/self/mountinfo") as f:
+        assert any(line.split()[4] == os.path.join(runtime.rootfs, "proc") for line in f)
+    runtime("delete", "--force", cid, check=True)
+    with open("/proc/self/mountinfo") as f:
+        assert not [line for line in f if line.split()[4].startswith(runtime.rootfs)]
+
+
+def test_rootfs_propagation_without_a_mount_namespace_is_refused(runtime):
+    def mutate(config):
+        config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "mount"]
+        config["linux"]["rootfsPropagation"] = "shared"
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1 and "linux.rootfsPropagation" in proc.stderr
+
+
+def test_failed_create_without_a_mount_namespace_takes_its_mounts_down(runtime):
+    def mutate(config):
+        config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "mount"]
+        config["hooks"] = {"createRuntime": [{"path": "/bin/false"}]}
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1
+    with open("/proc/self/mountinfo") as f:
+        assert not [line for line in f if line.split()[4].startswith(runtime.rootfs)]

@@ -836,3 +836,15 @@ def test_globals_version_help():
 def test_globals_errors(argv, pattern):
     with pytest.raises(PyociError, match=pattern):
         parse(*argv)
+
+
+def test_without_a_mount_namespace_the_host_is_never_repropagated_or_pivoted(config, compile_):
+    set_namespaces(config, "pid")
+    config["root"]["readonly"] = False
+    plan = compile_(config)
+    assert not plan.own_mount_ns
+    assert "ROOT_PROPAGATION" not in ops(plan) and "PIVOT_ROOT" not in ops(plan)
+    chroot = next(s for s in plan.steps if s.op == "CHROOT")
+    assert chroot.n == (0,), "chroot only: no move of the rootfs onto the host's /"
+    bind = next(s for s in plan.steps if s.op == "BIND_ROOTFS")
+    assert bind.n == (0,), "no bind of the rootfs unless it must be read-only"
