@@ -22,6 +22,12 @@ def start(root, container_id):
         container.load()
         status = container.status()
         if status == "created" and not container.record.get("has_process", True):
+            # Release the init anyway: it has nothing to run and exits, so the
+            # container is stopped and a plain delete removes it.
+            try:
+                release(container)
+            except PyociError:
+                pass
             raise WrongState("cannot start a container without a process: config.json has none")
         if status != "created":
             if status == "stopped":
