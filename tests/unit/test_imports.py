@@ -11,7 +11,9 @@ def modules_after(argv):
     code = ("import sys\nfrom pyoci.cli import main\n"
             f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
             "sys.stderr.write('\\n' + ' '.join(sorted(sys.modules)))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # cwd "/": `python -c` puts its working directory first on sys.path, and
+    # from a checkout that would be the sources, not the installed package.
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     return set(proc.stderr.rsplit("\n", 1)[-1].split())
 
 
