@@ -22,7 +22,8 @@ ffibuilder.set_source(
     "pyoci._native._shim",
     '#include "shim.h"',
     # setuptools wants sources relative to the project root it builds from.
-    sources=[os.path.relpath(os.path.join(HERE, "shim.c"))],
+    sources=[os.path.relpath(os.path.join(HERE, name)) for name in ("shim.c", "seccomp.c")],
+    libraries=["seccomp"],
     include_dirs=[HERE],
     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
 )

@@ -693,17 +693,17 @@ static void wait_start(const struct pyoci_launch *l)
     }
 }
 
-static int do_exec(const struct pyoci_launch *l, const struct pyoci_step *st)
+/* Nothing of the runtime's may reach the program: every fd past stdio and
+ * the ones passed on purpose closes at execve.  A step of its own, before a
+ * late seccomp filter, which may not allow these calls. */
+static int close_on_exec(const struct pyoci_launch *l)
 {
-    /* Nothing of the runtime's may reach the program: every fd past stdio
-     * and the ones passed on purpose closes at execve. */
     unsigned int first = 3 + (unsigned int)l->keep_fds;
     if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return -1;
     for (int fd = 3; fd < (int)first; fd++)
         fcntl(fd, F_SETFD, 0);
-    execve(exec_path, st->argv, st->envp);
-    return -1;
+    return 0;
 }
 
 static int run_step(const struct pyoci_launch *l, int i, int *status)
@@ -792,10 +792,15 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         return 0;
     case PYOCI_OP_SECCOMP: {
         struct sock_fprog prog = {.len = (unsigned short)st->n[0], .filter = (struct sock_filter *)(void *)st->s[0]};
+        if (st->n[1])
+            return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)st->n[1], &prog);
         return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
     }
+    case PYOCI_OP_CLOSE_ON_EXEC:
+        return close_on_exec(l);
     case PYOCI_OP_EXEC:
-        return do_exec(l, st);
+        execve(exec_path, st->argv, st->envp);
+        return -1;
     }
     errno = EINVAL;
     return -1;

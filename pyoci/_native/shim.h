@@ -46,8 +46,9 @@ enum pyoci_op {
     PYOCI_OP_NO_NEW_PRIVS,
     PYOCI_OP_RESOLVE_EXEC,         /* s0 program, s1 PATH value: resolved now so a bad args[0] fails create */
     PYOCI_OP_WAIT_START,           /* tell parent we are ready, block until `start` */
-    PYOCI_OP_SECCOMP,              /* n0 length of the bpf program (struct sock_filter), s0 = the program */
-    PYOCI_OP_EXEC                  /* argv, envp: execve the program resolved by RESOLVE_EXEC; fds past keep_fds close on exec */
+    PYOCI_OP_SECCOMP,              /* n0 instructions in the BPF program s0, n1 SECCOMP_FILTER_FLAG_* */
+    PYOCI_OP_CLOSE_ON_EXEC,        /* every fd past stdio and keep_fds closes at execve; the kept ones stay */
+    PYOCI_OP_EXEC                  /* argv, envp: execve the program resolved by RESOLVE_EXEC */
 };
 
 /* Messages from the child to the parent over the sync socket. */
@@ -106,3 +107,14 @@ int pyoci_umount(const char *path);
 
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
 int pyoci_set_subreaper(void);
+
+/* seccomp.c, parent side: build a filter with libseccomp and export it as
+ * BPF for PYOCI_OP_SECCOMP.  Negative returns are -errno. */
+void *pyoci_seccomp_new(unsigned int default_action);
+int pyoci_seccomp_arch(void *ctx, const char *name);
+int pyoci_seccomp_syscall(const char *name);
+int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned int nargs,
+                       const unsigned int *index, const int *op,
+                       const unsigned long long *value, const unsigned long long *value_two);
+int pyoci_seccomp_export(void *ctx, int fd);
+void pyoci_seccomp_free(void *ctx);

@@ -66,6 +66,11 @@ def compile_process(plan, config, log, setgroups_allowed=True):
         plan.add("CONSOLE", "process.terminal: console", n=(size.get("height", 0), size.get("width", 0)))
     compile_rlimits(plan, process)
     masks, last = capability_masks(process, log)
+    seccomp = seccomp_step(config, log)
+    if seccomp and not process.get("noNewPrivileges"):
+        # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
+        # while the init still has it, before any capability is dropped.
+        plan.steps.append(seccomp)
     plan.add("KEEP_CAPS", "process.capabilities.bounding: drop bounding set", n=(masks["bounding"], last))
     compile_user(plan, process, setgroups_allowed)
     plan.add(
@@ -84,7 +89,23 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     plan.add("WAIT_START", "start")
     for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
         add_hook(plan, hook, f"hooks.startContainer[{i}]")
+    plan.add("CLOSE_ON_EXEC", "fds: close on exec")
+    if seccomp and process.get("noNewPrivileges"):
+        # As late as possible: a profile may block what the runtime itself
+        # still needs (getcwd, the hooks' execve), never the program's start.
+        plan.steps.append(seccomp)
     plan.add("EXEC", f"process.args[0] {args[0]}: exec", argv=list(args), envp=list(env))
+
+
+def seccomp_step(config, log):
+    profile = config.get("linux", {}).get("seccomp")
+    if not profile:
+        return None
+    from pyoci.plan.steps import Step
+    from pyoci.security.seccomp import compile_profile
+
+    program, flags = compile_profile(profile, log)
+    return Step("SECCOMP", "linux.seccomp: load filter", n=(len(program) // 8, flags), s=(program,))
 
 
 def add_hook(plan, hook, field):

@@ -18,7 +18,6 @@ UTS_SYSCTLS = {"kernel.hostname", "kernel.domainname"}
 
 # Fields pyoci does not implement yet: refused rather than silently ignored.
 NOT_IMPLEMENTED = (
-    (("linux", "seccomp"), "seccomp"),
     (("linux", "netDevices"), "network devices"),
     (("linux", "intelRdt"), "Intel RDT"),
     (("linux", "personality"), "personality"),

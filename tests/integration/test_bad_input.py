@@ -160,7 +160,10 @@ SEMANTIC_CASES = [
                                         "options": ["rbind"]}), f"mounts[{N_DEFAULT_MOUNTS}].source"),
     ("bind-without-source", _add_mount({"destination": "/mnt", "type": "bind", "options": ["rbind"]}),
      f"mounts[{N_DEFAULT_MOUNTS}].source"),
-    ("seccomp-not-implemented", _set(("linux", "seccomp"), {"defaultAction": "SCMP_ACT_ALLOW"}), "linux.seccomp"),
+    ("seccomp-notify-not-implemented", _set(("linux", "seccomp"), {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock",
+        "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_NOTIFY"}]}), "linux.seccomp"),
+    ("seccomp-bad-action", _set(("linux", "seccomp"), {"defaultAction": "SCMP_ACT_MAYBE"}), "linux.seccomp.defaultAction"),
     ("terminal-without-console-socket", _set(("process", "terminal"), True), "process.terminal"),
 ]
 

@@ -848,3 +848,16 @@ def test_without_a_mount_namespace_the_host_is_never_repropagated_or_pivoted(con
     assert chroot.n == (0,), "chroot only: no move of the rootfs onto the host's /"
     bind = next(s for s in plan.steps if s.op == "BIND_ROOTFS")
     assert bind.n == (0,), "no bind of the rootfs unless it must be read-only"
+
+
+def test_seccomp_loads_late_with_no_new_privs_and_early_without(config, compile_):
+    pytest.importorskip("pyoci.native", reason="the C shim (with libseccomp) is not built")
+    config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                  "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    config["process"]["noNewPrivileges"] = True
+    late = ops(compile_(config))
+    assert late.index("SECCOMP") == late.index("EXEC") - 1, "right before execve"
+    assert late.index("CLOSE_ON_EXEC") < late.index("SECCOMP"), "fd work done while the filter cannot refuse it"
+    config["process"]["noNewPrivileges"] = False
+    early = ops(compile_(config))
+    assert early.index("SECCOMP") < early.index("KEEP_CAPS"), "loaded while CAP_SYS_ADMIN is still there"

@@ -1,0 +1,79 @@
+"""linux.seccomp -> a BPF program the container's init loads (create, exec).
+
+The profile is compiled in the runtime with libseccomp (pyoci/_native/
+seccomp.c); the child only loads the exported bytes.  Unknown syscall names
+are skipped, as runc does (profiles list syscalls of many kernels); an
+unknown action, architecture or operator is the schema's error.  A rule
+comparing one argument twice becomes one rule per comparison (libseccomp
+refuses the pair in one rule; runc does the same).
+"""
+import os
+
+from pyoci.errors import ConfigError
+
+ERRNO_EPERM = 1
+
+ACTIONS = {
+    "SCMP_ACT_KILL": 0x00000000,
+    "SCMP_ACT_KILL_THREAD": 0x00000000,
+    "SCMP_ACT_KILL_PROCESS": 0x80000000,
+    "SCMP_ACT_TRAP": 0x00030000,
+    "SCMP_ACT_ERRNO": 0x00050000,
+    "SCMP_ACT_TRACE": 0x7FF00000,
+    "SCMP_ACT_LOG": 0x7FFC0000,
+    "SCMP_ACT_ALLOW": 0x7FFF0000,
+}
+OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
+             "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
+FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
+         "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32}
+
+
+def action_value(name, errno_ret, field):
+    if name == "SCMP_ACT_NOTIFY":
+        raise ConfigError(f"{field}: SCMP_ACT_NOTIFY (seccomp user notification) is not supported by pyoci yet")
+    if name not in ACTIONS:
+        raise ConfigError(f"{field}: unknown seccomp action {name!r}")
+    value = ACTIONS[name]
+    if name in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
+        value |= (ERRNO_EPERM if errno_ret is None and name == "SCMP_ACT_ERRNO" else errno_ret or 0) & 0xFFFF
+    return value
+
+
+def compile_profile(profile, log=None):
+    """(bpf bytes, SECCOMP_FILTER_FLAG_* bits) for linux.seccomp."""
+    from pyoci import native
+
+    if profile.get("listenerPath"):
+        raise ConfigError("linux.seccomp.listenerPath: seccomp user notification is not supported by pyoci yet")
+    default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"), "linux.seccomp.defaultAction")
+    flags = 0
+    for i, flag in enumerate(profile.get("flags", [])):
+        if flag not in FLAGS:
+            raise ConfigError(f"linux.seccomp.flags[{i}]: unknown flag {flag!r}")
+        flags |= FLAGS[flag]
+    archs = [a.lower().replace("scmp_arch_", "") for a in profile.get("architectures", [])]
+    rules = []
+    for i, syscall in enumerate(profile.get("syscalls", [])):
+        field = f"linux.seccomp.syscalls[{i}]"
+        action = action_value(syscall["action"], syscall.get("errnoRet"), f"{field}.action")
+        if action == default:
+            continue  # the default already does it; libseccomp refuses such a rule
+        args = []
+        for j, arg in enumerate(syscall.get("args", [])):
+            if arg["op"] not in OPERATORS:
+                raise ConfigError(f"{field}.args[{j}].op: unknown operator {arg['op']!r}")
+            args.append((arg["index"], OPERATORS[arg["op"]], arg["value"], arg.get("valueTwo", 0)))
+        indexes = [a[0] for a in args]
+        groups = [args] if len(set(indexes)) == len(indexes) else [[a] for a in args]
+        for name in syscall["names"]:
+            number = native.syscall_number(name)
+            if number is None:
+                if log:
+                    log.debug(f"{field}: syscall {name} is unknown here, skipped")
+                continue
+            rules.extend((action, number, group) for group in groups)
+    try:
+        return native.seccomp_filter(default, archs, rules), flags
+    except OSError as e:
+        raise ConfigError(f"linux.seccomp: {e.strerror}: {os.strerror(e.errno).lower()}") from None
