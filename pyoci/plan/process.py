@@ -67,9 +67,12 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     compile_rlimits(plan, process)
     masks, last = capability_masks(process, log)
     seccomp = seccomp_step(config, log)
-    if seccomp and not process.get("noNewPrivileges"):
+    load_early = seccomp and not process.get("noNewPrivileges")
+    if load_early:
         # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
-        # while the init still has it, before any capability is dropped.
+        # while the init still has it, before any capability is dropped, and
+        # after the fd work a profile need not allow (close_range).
+        plan.add("CLOSE_ON_EXEC", "fds: close on exec")
         plan.steps.append(seccomp)
     plan.add("KEEP_CAPS", "process.capabilities.bounding: drop bounding set", n=(masks["bounding"], last))
     compile_user(plan, process, setgroups_allowed)
@@ -89,7 +92,8 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     plan.add("WAIT_START", "start")
     for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
         add_hook(plan, hook, f"hooks.startContainer[{i}]")
-    plan.add("CLOSE_ON_EXEC", "fds: close on exec")
+    if not load_early:
+        plan.add("CLOSE_ON_EXEC", "fds: close on exec")
     if seccomp and process.get("noNewPrivileges"):
         # As late as possible: a profile may block what the runtime itself
         # still needs (getcwd, the hooks' execve), never the program's start.

@@ -861,3 +861,4 @@ def test_seccomp_loads_late_with_no_new_privs_and_early_without(config, compile_
     config["process"]["noNewPrivileges"] = False
     early = ops(compile_(config))
     assert early.index("SECCOMP") < early.index("KEEP_CAPS"), "loaded while CAP_SYS_ADMIN is still there"
+    assert early.index("CLOSE_ON_EXEC") < early.index("SECCOMP") and early.count("CLOSE_ON_EXEC") == 1
