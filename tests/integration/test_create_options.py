@@ -51,20 +51,31 @@ def test_new_session_keyring_unless_no_new_keyring(runtime):
 
 
 def test_systemd_cgroup_path_maps_to_cgroupfs(runtime):
-    def mutate(config):
-        config["linux"]["cgroupsPath"] = f"pyoci-test.slice:pyoci:{cid}"
-
     cid = runtime.new_id()
+    # A slice of this test's own, nested as systemd nests "a-b.slice" in "a.slice".
+    outer = f"pyoci{cid.replace('-', '')}"
+    slice_name = f"{outer}-test.slice"
+
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = f"{slice_name}:pyoci:{cid}"
+
     bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=mutate)
-    runtime("create", "-b", bundle, cid, check=True, global_args=("--systemd-cgroup",))
-    pid = runtime.state(cid)["pid"]
-    with open(f"/proc/{pid}/cgroup") as f:
-        lines = f.read().splitlines()
-    pids_line = next(line for line in lines if line.split(":")[1] == "pids")
-    assert pids_line.endswith(f"/pyoci-test.slice/pyoci-{cid}.scope")
-    runtime("delete", "-f", cid, check=True)
-    assert not os.path.exists(f"/sys/fs/cgroup/pids/pyoci-test.slice/pyoci-{cid}.scope")
-    os.rmdir("/sys/fs/cgroup/pids/pyoci-test.slice") if os.path.isdir("/sys/fs/cgroup/pids/pyoci-test.slice") else None
+    try:
+        runtime("create", "-b", bundle, cid, check=True, global_args=("--systemd-cgroup",))
+        pid = runtime.state(cid)["pid"]
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().splitlines()
+        pids_line = next(line for line in lines if line.split(":")[1] == "pids")
+        assert pids_line.endswith(f"/{outer}.slice/{slice_name}/pyoci-{cid}.scope")
+        runtime("delete", "-f", cid, check=True)
+        assert not os.path.exists(f"/sys/fs/cgroup/pids/{outer}.slice/{slice_name}/pyoci-{cid}.scope")
+    finally:
+        runtime("delete", "-f", cid)
+        # Slices outlive their scopes (as under systemd); they are this test's to remove.
+        for hierarchy in os.listdir("/sys/fs/cgroup"):
+            for path in (f"{outer}.slice/{slice_name}", f"{outer}.slice"):
+                if os.path.isdir(f"/sys/fs/cgroup/{hierarchy}/{path}"):
+                    os.rmdir(f"/sys/fs/cgroup/{hierarchy}/{path}")
 
 
 def test_oom_score_adj(runtime):
