@@ -5,7 +5,9 @@ this runner only executes it: every `*.t` binary under --suite, one at a
 time, with RUNTIME set and a timeout.  The binaries print TAP whose
 diagnostics `prove` cannot parse, so `ok` / `not ok` lines are counted
 here.  After each binary, containers it leaked are force-deleted through the
-runtime and mounts it leaked under the temp directory are detached.
+runtime, mounts it leaked under the temp directory are detached, and
+cgroups that appeared while it ran and are empty now are removed (the
+relative-path binaries leave their parent cgroups behind for every runtime).
 
     python conformance/run_validation.py --suite /path/to/runtime-tools --runtime /usr/bin/runc
 """
@@ -28,13 +30,20 @@ def mount_points():
         return {line.split()[4] for line in f}
 
 
+def cgroup_dirs():
+    dirs = set()
+    for base, subdirs, _files in os.walk("/sys/fs/cgroup"):
+        dirs.update(os.path.join(base, d) for d in subdirs)
+    return dirs
+
+
 def leaked_containers(runtime, root):
     cmd = runtime + (["--root", root] if root else []) + ["list", "-q"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     return proc.stdout.split() if proc.returncode == 0 else []
 
 
-def clean_up(runtime, root, mounts_before, tmpdir):
+def clean_up(runtime, root, mounts_before, cgroups_before, tmpdir):
     for cid in leaked_containers(runtime, root):
         subprocess.run(runtime + (["--root", root] if root else []) + ["delete", "--force", cid],
                        capture_output=True, timeout=30)
@@ -42,6 +51,11 @@ def clean_up(runtime, root, mounts_before, tmpdir):
     for point in sorted(mount_points() - mounts_before, key=len, reverse=True):
         if point.startswith(tmpdir):
             subprocess.run(["umount", "-l", point], capture_output=True)
+    for path in sorted(cgroup_dirs() - cgroups_before, key=len, reverse=True):
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass  # still has processes: a runtime's own business, not the runner's
 
 
 def run_binary(path, runtime_cmd, timeout, suite_dir):
@@ -93,9 +107,9 @@ def main():
 
     results = []
     for path in sorted(binaries, key=os.path.basename):
-        before = mount_points()
+        mounts, cgroups = mount_points(), cgroup_dirs()
         result = run_binary(path, args.runtime, args.timeout, args.suite)
-        clean_up(runtime, args.root, before, tmpdir)
+        clean_up(runtime, args.root, mounts, cgroups, tmpdir)
         results.append(result)
         verdict = "PASS" if result["passed"] else "FAIL"
         print(f"{verdict}  {result['binary']:45} ok {result['ok']:4}  not ok {result['not_ok']:3}  "

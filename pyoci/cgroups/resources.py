@@ -15,7 +15,8 @@ DEFAULT_ALLOWED_DEVICES = (
 )
 
 SUPPORTED = {
-    "memory": {"limit", "swap"},
+    "memory": {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
+               "useHierarchy", "checkBeforeUpdate"},
     "pids": {"limit"},
     "cpu": {"shares", "quota", "period", "cpus", "mems"},
     "devices": None,
@@ -23,6 +24,8 @@ SUPPORTED = {
 
 
 def _write(directory, name, value, field):
+    if directory is None:
+        raise ConfigError(f"{field}: the host has no cgroup controller for {name}")
     try:
         with open(os.path.join(directory, name), "w") as f:
             f.write(str(value))
@@ -64,8 +67,16 @@ def check_supported(resources):
                     raise ConfigError(f"linux.resources.{key}.{sub}: not supported by pyoci yet")
 
 
+def check_memory_swap(mem):
+    # swap is memory+swap (v1's meaning, which the spec keeps on v2 too).
+    limit, swap = mem.get("limit", -1), mem.get("swap", -1)
+    if 0 <= swap < limit:
+        raise ConfigError(f"linux.resources.memory.swap: {swap} is below memory.limit {limit} (swap counts memory plus swap)")
+
+
 def apply(resources, dirs, hierarchies, config_devices=()):
     check_supported(resources)
+    check_memory_swap(resources.get("memory", {}))
     v1 = any(not h.v2 and h.controllers for h in hierarchies)
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
@@ -74,12 +85,7 @@ def apply(resources, dirs, hierarchies, config_devices=()):
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
-    mem = res.get("memory", {})
-    d = _v1_dir(dirs, hierarchies, "memory")
-    if "limit" in mem:
-        _write(d, "memory.limit_in_bytes", mem["limit"], "linux.resources.memory.limit")
-    if "swap" in mem:
-        _write(d, "memory.memsw.limit_in_bytes", mem["swap"], "linux.resources.memory.swap")
+    _apply_memory_v1(res.get("memory", {}), _v1_dir(dirs, hierarchies, "memory"))
     if "limit" in res.get("pids", {}):
         limit = res["pids"]["limit"]
         _write(_v1_dir(dirs, hierarchies, "pids"), "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
@@ -102,16 +108,51 @@ def _apply_v1(res, dirs, hierarchies, config_devices):
             _write(d, "devices.allow", rule, "linux.resources.devices")
 
 
-def _apply_v2(res, dirs, hierarchies):
-    d = _v2_dir(dirs, hierarchies)
-    mem = res.get("memory", {})
-    if "limit" in mem:
-        _write(d, "memory.max", "max" if mem["limit"] < 0 else mem["limit"], "linux.resources.memory.limit")
+def _warn_kernel_memory(mem, fields):
+    for key in fields:
+        if key in mem:
+            log.warning(f"linux.resources.memory.{key}: ignored; the kernel no longer enforces kernel memory limits")
+
+
+def _apply_memory_v1(mem, d):
+    # Limit before memsw: the kernel refuses a memory+swap limit below the memory limit.
+    for key, name in (("limit", "memory.limit_in_bytes"), ("reservation", "memory.soft_limit_in_bytes"),
+                      ("swap", "memory.memsw.limit_in_bytes"), ("kernelTCP", "memory.kmem.tcp.limit_in_bytes"),
+                      ("swappiness", "memory.swappiness")):
+        if key in mem:
+            _write(d, name, mem[key], f"linux.resources.memory.{key}")
+    # memory.kmem.limit_in_bytes still exists but has been a no-op since Linux 6.1.
+    _warn_kernel_memory(mem, ("kernel",))
+    if mem.get("disableOOMKiller"):
+        _write(d, "memory.oom_control", 1, "linux.resources.memory.disableOOMKiller")
+    if "useHierarchy" in mem:
+        _write(d, "memory.use_hierarchy", int(mem["useHierarchy"]), "linux.resources.memory.useHierarchy")
+    # checkBeforeUpdate only concerns `update`.
+
+
+def _apply_memory_v2(mem, d):
+    for key, name in (("limit", "memory.max"), ("reservation", "memory.low")):
+        if key in mem:
+            _write(d, name, "max" if mem[key] < 0 else mem[key], f"linux.resources.memory.{key}")
     if "swap" in mem:
         swap = mem["swap"]
         # v1 counts memory+swap, v2 swap alone.
-        value = "max" if swap < 0 else max(swap - mem.get("limit", 0), 0)
+        value = "max" if swap < 0 else swap - max(mem.get("limit", 0), 0)
         _write(d, "memory.swap.max", value, "linux.resources.memory.swap")
+    # v2 charges kernel and socket memory to memory.max; there is nothing separate to set.
+    _warn_kernel_memory(mem, ("kernel", "kernelTCP"))
+    # v2 has no counterpart for these: a value that would change behaviour is refused.
+    if mem.get("swappiness") is not None:
+        raise ConfigError("linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness")
+    if mem.get("disableOOMKiller"):
+        raise ConfigError("linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer")
+    if mem.get("useHierarchy") is False:
+        raise ConfigError("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical")
+
+
+def _apply_v2(res, dirs, hierarchies):
+    d = _v2_dir(dirs, hierarchies)
+    _apply_memory_v2(res.get("memory", {}), d)
     if "limit" in res.get("pids", {}):
         limit = res["pids"]["limit"]
         _write(d, "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")

@@ -181,6 +181,9 @@ RUNTIME_CASES = [
     ("createContainer-hook-fails", _hooks("createContainer", [{"path": "/bin/false"}]), "hooks.createContainer[0]"),
     ("cwd-missing-in-rootfs", _set(("process", "cwd"), "/nonexistent-cwd"), "process.cwd"),
     ("device-parent-is-file", _devices([{"path": "/bin/sh/x", "type": "c", "major": 1, "minor": 3}]), "linux.devices[0]"),
+    # The kernel refuses a memory+swap limit below the memory limit.
+    ("memory-swap-below-limit", _set(("linux", "resources"), {"memory": {"limit": 1 << 26, "swap": 1 << 25}}),
+     "linux.resources.memory.swap"),
 ]
 
 CASES = SCHEMA_CASES + SEMANTIC_CASES + RUNTIME_CASES
