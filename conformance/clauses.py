@@ -449,6 +449,16 @@ def hooks_poststop(rt):
     check([p for p, _ in entries] == ["poststop"], "poststop did not run by the time delete returned")
 
 
+@clause("hooks.poststop-failure-warns", "config.md#poststop",
+        "a failing poststop hook MUST only log a warning; delete continues and removes the container")
+def poststop_failure(rt):
+    cid = rt.created(mutate=lambda c: c.update(hooks={"poststop": [{"path": "/bin/false"}]}))
+    rt("kill", cid, "KILL")
+    rt.wait_status(cid, "stopped")
+    check(rt("delete", cid).code == 0, "delete failed because of a poststop hook")
+    check(rt("state", cid).code != 0, "the container is still there after delete")
+
+
 @clause("user.mappings", "config-linux.md#user-namespace-mappings",
         "uidMappings/gidMappings MUST be written for a new user namespace")
 def user_mappings(rt):
