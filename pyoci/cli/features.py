@@ -1,7 +1,7 @@
 """Print the features this runtime implements, as JSON (runtime-spec features.md)."""
-import json
 import sys
 
+from pyoci.jsonio import dumps_pretty
 
 FLAGS = []
 POSITIONALS = []
@@ -10,4 +10,4 @@ POSITIONALS = []
 def run(ctx, args):
     from pyoci.features import features
 
-    sys.stdout.write(json.dumps(features(), indent=2) + "\n")
+    sys.stdout.write(dumps_pretty(features()) + "\n")

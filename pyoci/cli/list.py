@@ -1,8 +1,8 @@
 """List the containers under --root."""
-import json
 import sys
 
 from pyoci.cli.args import Flag
+from pyoci.jsonio import dumps
 
 
 FLAGS = [
@@ -29,7 +29,7 @@ def run(ctx, args):
     if args.quiet:
         sys.stdout.write("".join(s["id"] + "\n" for s in states))
     elif args.format == "json":
-        sys.stdout.write(json.dumps(states) + "\n")
+        sys.stdout.write(dumps(states) + "\n")
     else:
         rows = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
         rows += [(s["id"], str(s["pid"]), s["status"], s["bundle"], s["created"], s["owner"] or "root") for s in states]

@@ -1,9 +1,9 @@
 """Write a default config.json into a bundle directory."""
-import json
 import os
 
 from pyoci.cli.args import Flag
 from pyoci.errors import PyociError
+from pyoci.jsonio import dumps_pretty
 
 
 FLAGS = [
@@ -22,7 +22,7 @@ def run(ctx, args):
     config = default_config(args.rootless, os.getuid(), os.getgid())
     try:
         with open(path, "w") as f:
-            json.dump(config, f, indent=2)
+            f.write(dumps_pretty(config))
             f.write("\n")
     except OSError as e:
         raise PyociError(f"--bundle {args.bundle}: {os.strerror(e.errno).lower()}") from None

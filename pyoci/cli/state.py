@@ -1,8 +1,8 @@
 """Print a container's state as JSON."""
-import json
 import sys
 
 from pyoci.cli.args import CONTAINER_ID
+from pyoci.jsonio import dumps_pretty
 
 FLAGS = []
 POSITIONALS = CONTAINER_ID
@@ -13,4 +13,4 @@ def run(ctx, args):
 
     container = Container(ctx.root, args.container_id)
     container.load()
-    sys.stdout.write(json.dumps(container.spec_state(), indent=2) + "\n")
+    sys.stdout.write(dumps_pretty(container.spec_state()) + "\n")

@@ -4,10 +4,10 @@ Every create validates against spec/config-schema.json (runtime-spec 1.3.0)
 and then runs the semantic checks; errors name the JSON path:
 "config.json: process.args: 'sh' is not of type 'array'".
 """
-import json
 import os
 
 from pyoci.errors import ConfigError
+from pyoci.jsonio import loads
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Installed: the build copies spec/*.json into pyoci/schema.  Source tree: spec/.
@@ -26,7 +26,7 @@ def json_path(parts):
 
 def _schema(name):
     with open(os.path.join(SCHEMA_DIR, name)) as f:
-        return json.load(f)
+        return loads(f.read())
 
 
 def validate(config, schema_name="config-schema.json", what="config.json"):
@@ -45,7 +45,7 @@ def load_bundle_config(bundle):
     path = os.path.join(bundle, "config.json")
     try:
         with open(path, "rb") as f:
-            config = json.loads(f.read())
+            config = loads(f.read())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except (ValueError, UnicodeDecodeError) as e:
