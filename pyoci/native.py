@@ -2,59 +2,20 @@
 
 Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
 into the C structures (every string allocated before clone, so the child
-never allocates), clones the child, and decodes the messages it sends back.
+never allocates) and clones the child; pyoci.messages decodes what it
+sends back.
 """
 import os
-import socket
-import struct
 
+from pyoci import messages
 from pyoci._native._shim import ffi, lib
 
-MSG_USERNS = lib.PYOCI_MSG_USERNS
-MSG_PID = lib.PYOCI_MSG_PID
-MSG_SYNC = lib.PYOCI_MSG_SYNC
-MSG_CONSOLE = lib.PYOCI_MSG_CONSOLE
-MSG_READY = lib.PYOCI_MSG_READY
-MSG_ERROR = lib.PYOCI_MSG_ERROR
-
-_MSG = struct.Struct("5i500s")
-assert _MSG.size == ffi.sizeof("struct pyoci_msg")
-
-
-class Message:
-    __slots__ = ("type", "step", "err", "status", "pid", "label", "fds")
-
-    def __init__(self, data, fds=()):
-        self.type, self.step, self.err, self.status, self.pid, label = _MSG.unpack(data)
-        self.label = label.split(b"\0", 1)[0].decode(errors="replace")
-        self.fds = list(fds)
-
-    def describe(self):
-        """A failed step as the user reads it: 'mounts[3] /proc: mount: no such device'."""
-        if self.status:
-            if os.WIFEXITED(self.status):
-                return f"{self.label}: exit status {os.WEXITSTATUS(self.status)}"
-            return f"{self.label}: killed by signal {os.WTERMSIG(self.status)}"
-        return f"{self.label}: {os.strerror(self.err).lower()}"
-
-
-def read_message(sock):
-    """Next message from the child, or None once it has gone away."""
-    fds = []
-    try:
-        data, anc, _flags, _addr = sock.recvmsg(_MSG.size, socket.CMSG_SPACE(4))
-    except ConnectionResetError:
-        return None
-    for level, kind, payload in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.extend(struct.unpack("%di" % (len(payload) // 4), payload[: len(payload) // 4 * 4]))
-    if len(data) < _MSG.size:
-        return None
-    return Message(data, fds)
-
-
-def message_size():
-    return _MSG.size
+# The messages are decoded in pyoci.messages, which `start` uses without
+# loading the shim; hold it to the C header here, where the shim is loaded.
+assert messages.SIZE == ffi.sizeof("struct pyoci_msg")
+assert (messages.MSG_USERNS, messages.MSG_PID, messages.MSG_SYNC, messages.MSG_CONSOLE, messages.MSG_READY,
+        messages.MSG_ERROR) == (lib.PYOCI_MSG_USERNS, lib.PYOCI_MSG_PID, lib.PYOCI_MSG_SYNC, lib.PYOCI_MSG_CONSOLE,
+                                lib.PYOCI_MSG_READY, lib.PYOCI_MSG_ERROR)
 
 
 class _Packer:

@@ -7,17 +7,17 @@ init says it is ready and waits for `start`, the state is written and create
 returns.  Any failure undoes all of it: the init is killed, its cgroups and
 state directory removed, so nothing is left behind.
 """
-import json
 import os
-import signal
-import socket
+import _signal as signal  # not `signal`, which builds enums (a few ms per command)
+import _socket  # not `socket`, which imports enum (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, native
+from pyoci import SPEC_VERSION, cgroups, messages, native
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.hooks import run_hooks
+from pyoci.jsonio import dumps
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
@@ -107,9 +107,9 @@ class Creation:
         return self.container
 
     def _launch(self, config, plan):
-        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        start_sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with parent_sock, child_sock, start_sock:
+        parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        start_sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        try:
             at_short_path(self.container.dir, START_SOCKET, start_sock.bind)
             start_sock.listen(4)
             self.clone_pid = native.spawn(plan, child_sock.fileno(), start_sock.fileno())
@@ -117,20 +117,23 @@ class Creation:
             start_sock.close()
             close_joins(plan)
             self._answer(parent_sock, config, plan)
+        finally:
+            for sock in (parent_sock, child_sock, start_sock):
+                sock.close()
 
     def _answer(self, sock, config, plan):
         """Serve the child's sync points until it waits for start."""
         while True:
-            msg = native.read_message(sock)
+            msg = messages.read_message(sock)
             if msg is None:
                 raise PyociError("container init exited during create")
-            if msg.type == native.MSG_USERNS:
+            if msg.type == messages.MSG_USERNS:
                 write_id_maps(self.clone_pid, plan)
                 sock.send(ACK)
-            elif msg.type == native.MSG_PID:
+            elif msg.type == messages.MSG_PID:
                 self._got_pid(msg.pid or self.clone_pid, config, plan)
                 sock.send(ACK)
-            elif msg.type == native.MSG_SYNC:
+            elif msg.type == messages.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
                 # and "created" is the status from then on; the prestart,
                 # createRuntime and createContainer hooks (steps 3-5) read it.
@@ -139,14 +142,14 @@ class Creation:
                 hooks = config.get("hooks")
                 run_hooks(hooks, "prestart", state)
                 run_hooks(hooks, "createRuntime", state)
-                sock.send(json.dumps(state).encode())
-            elif msg.type == native.MSG_CONSOLE:
+                sock.send(dumps(state).encode())
+            elif msg.type == messages.MSG_CONSOLE:
                 self._got_console(msg.fds)
                 sock.send(ACK)
-            elif msg.type == native.MSG_READY:
+            elif msg.type == messages.MSG_READY:
                 self._ready()
                 return
-            elif msg.type == native.MSG_ERROR:
+            elif msg.type == messages.MSG_ERROR:
                 raise PyociError(msg.describe() + capability_hint(msg, plan))
 
     def _got_pid(self, pid, config, plan):

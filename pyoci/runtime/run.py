@@ -6,7 +6,7 @@ As a child subreaper (unless --no-subreaper) `run` also collects an init
 that a pid namespace's extra fork made its grandchild.
 """
 import os
-import signal
+import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 
 from pyoci import native
 from pyoci.runtime import delete as delete_op

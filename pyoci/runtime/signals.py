@@ -1,5 +1,9 @@
-"""Signal names for `kill`: TERM, SIGTERM, term or 15 all name one signal."""
-import signal
+"""Signal names for `kill`: TERM, SIGTERM, term or 15 all name one signal.
+
+Names come from the C module `_signal`: `signal` builds an enum of them,
+which costs `kill` more than everything else it does.
+"""
+import _signal as signal
 
 from pyoci.errors import PyociError
 
@@ -13,8 +17,8 @@ def parse_signal(text):
     name = text.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    if name in signal.Signals.__members__:
-        return int(signal.Signals[name])
+    if not name.startswith("SIG_") and isinstance(getattr(signal, name, None), int):
+        return getattr(signal, name)
     for base, sign in (("SIGRTMIN", 1), ("SIGRTMAX", -1)):
         prefix = base + ("+" if sign > 0 else "-")
         if name.startswith(prefix) and name[len(prefix):].isdigit():

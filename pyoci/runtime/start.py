@@ -5,12 +5,12 @@ sends the state (for startContainer hooks), and reads: end-of-file means the
 init reached execve (its end of the connection closes on exec); a message
 means a step after start failed.  Then the poststart hooks run.
 """
-import json
-import os
-import socket
+import posix  # not os: see pyoci.paths
+import _socket  # not `socket`, which imports enum: a few ms on every start
 
-from pyoci import native
+from pyoci import messages
 from pyoci.errors import PyociError, WrongState
+from pyoci.jsonio import dumps
 from pyoci.hooks import run_hooks
 from pyoci.state import START_SOCKET, Container, at_short_path
 
@@ -43,13 +43,16 @@ def start(root, container_id):
 
 def release(container):
     state = container.spec_state("created")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    try:
         try:
             at_short_path(container.dir, START_SOCKET, sock.connect)
         except OSError:
             raise WrongState("cannot start a container that has stopped") from None
-        sock.send(json.dumps(state).encode())
-        os.unlink(container.start_socket)
-        reply = sock.recv(native.message_size())
+        sock.send(dumps(state).encode())
+        posix.unlink(container.start_socket)
+        reply = sock.recv(messages.SIZE)
+    finally:
+        sock.close()
     if reply:
-        raise PyociError(native.Message(reply).describe())
+        raise PyociError(messages.Message(reply).describe())
