@@ -7,10 +7,10 @@ gets the container state on stdin; its args[0] is argv[0]; a timeout kills
 it.  The spec's failure rules: prestart/createRuntime failures fail create,
 poststart/poststop failures are only warnings.
 """
-import json
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci.errors import PyociError
+from pyoci.jsonio import dumps
 from pyoci.log import log
 
 
@@ -23,9 +23,9 @@ def run_hook(hook, field, state):
     try:
         proc = subprocess.Popen(argv, executable=path, env=env, stdin=subprocess.PIPE, close_fds=True)
     except OSError as e:
-        raise PyociError(f"{field} {path}: {os.strerror(e.errno).lower()}") from None
+        raise PyociError(f"{field} {path}: {posix.strerror(e.errno).lower()}") from None
     try:
-        proc.communicate(json.dumps(state).encode(), timeout=hook.get("timeout"))
+        proc.communicate(dumps(state).encode(), timeout=hook.get("timeout"))
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

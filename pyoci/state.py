@@ -8,10 +8,11 @@ its start time from /proc, so a reused pid is never taken for it; the status
 is worked out from those live facts, not stored.
 """
 import fcntl
-import json
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci.errors import NotFound, PyociError
+from pyoci.jsonio import dumps, loads
+from pyoci.paths import exists, isfile, join, makedirs
 
 STATE_FILE = "state.json"
 START_SOCKET = "start.sock"
@@ -21,14 +22,14 @@ def atomic_write(path, data, mode=0o600):
     """Write data (bytes or str) to path so readers see all or nothing."""
     if isinstance(data, str):
         data = data.encode()
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    tmp = f"{path}.{posix.getpid()}.tmp"
+    fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, mode)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
+        posix.write(fd, data)
+        posix.fsync(fd)
     finally:
-        os.close(fd)
-    os.rename(tmp, path)
+        posix.close(fd)
+    posix.rename(tmp, path)
 
 
 def process_start_time(pid):
@@ -46,13 +47,13 @@ def process_start_time(pid):
 def at_short_path(directory, name, action):
     """action(name) run from inside directory: a unix socket address holds
     at most 108 bytes, and state directories can be longer than that."""
-    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
+    here = posix.open(".", posix.O_RDONLY | posix.O_CLOEXEC)
     try:
-        os.chdir(directory)
+        posix.chdir(directory)
         return action(name)
     finally:
-        os.fchdir(here)
-        os.close(here)
+        posix.fchdir(here)
+        posix.close(here)
 
 
 def valid_id(container_id):
@@ -69,23 +70,23 @@ class Container:
     def __init__(self, root, container_id):
         self.id = valid_id(container_id)
         self.root = root
-        self.dir = os.path.join(root, container_id)
+        self.dir = join(root, container_id)
         self.record = None
         self._lock_fd = None
 
     # -- directory and lock ---------------------------------------------
     def make(self):
         """Create the directory (exclusively) and lock it; for create."""
-        os.makedirs(self.root, mode=0o700, exist_ok=True)
+        makedirs(self.root, 0o700)
         try:
-            os.mkdir(self.dir, 0o700)
+            posix.mkdir(self.dir, 0o700)
         except FileExistsError:
             raise PyociError(f"container with given ID already exists: {self.id}") from None
         self.lock()
 
     def lock(self):
         try:
-            fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            fd = posix.open(self.dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
         except FileNotFoundError:
             raise NotFound(self.id) from None
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -97,41 +98,41 @@ class Container:
 
     def unlock(self):
         if self._lock_fd is not None:
-            os.close(self._lock_fd)
+            posix.close(self._lock_fd)
             self._lock_fd = None
 
     def remove(self):
         """Remove the directory and everything in it."""
         try:
-            names = os.listdir(self.dir)
+            names = posix.listdir(self.dir)
         except FileNotFoundError:
             return
         for name in names:
             try:
-                os.unlink(os.path.join(self.dir, name))
+                posix.unlink(join(self.dir, name))
             except FileNotFoundError:
                 pass
         try:
-            os.rmdir(self.dir)
+            posix.rmdir(self.dir)
         except FileNotFoundError:
             pass
 
     # -- record -----------------------------------------------------------
     def load(self):
         try:
-            with open(os.path.join(self.dir, STATE_FILE), "rb") as f:
-                self.record = json.loads(f.read())
+            with open(join(self.dir, STATE_FILE), "rb") as f:
+                self.record = loads(f.read())
         except FileNotFoundError:
             raise NotFound(self.id) from None
         return self.record
 
     def save(self, record):
         self.record = record
-        atomic_write(os.path.join(self.dir, STATE_FILE), json.dumps(record))
+        atomic_write(join(self.dir, STATE_FILE), dumps(record))
 
     @property
     def start_socket(self):
-        return os.path.join(self.dir, START_SOCKET)
+        return join(self.dir, START_SOCKET)
 
     # -- live facts ---------------------------------------------------------
     def init_alive(self):
@@ -147,7 +148,7 @@ class Container:
             return "stopped"
         if self.record.get("status") == "creating":
             return "creating"
-        if os.path.exists(self.start_socket):
+        if exists(self.start_socket):
             return "created"
         from pyoci.cgroups import is_frozen
 
@@ -174,6 +175,6 @@ class Container:
 
 def list_ids(root):
     try:
-        return sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, STATE_FILE)))
+        return sorted(n for n in posix.listdir(root) if isfile(join(root, n, STATE_FILE)))
     except FileNotFoundError:
         return []

@@ -6,10 +6,11 @@ cgroup2 mount, joined too as runc does).  linux.cgroupsPath is taken from
 each hierarchy's root when absolute and from this process's own cgroup when
 relative; absent, it is "<id>" relative, as runc does.
 """
-import os
+import posix  # not os: see pyoci.paths
 import time
 
 from pyoci.errors import PyociError
+from pyoci import paths
 
 
 class Hierarchy:
@@ -82,7 +83,7 @@ def resolve(cgroups_path, container_id, systemd=False):
             base = mine.get("", "/")
         else:
             base = next((mine[c] for c in h.controllers if c in mine), "/")
-        dirs[h.mountpoint] = os.path.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
+        dirs[h.mountpoint] = paths.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
     return dirs
 
 
@@ -91,15 +92,15 @@ def _fill_cpuset(directory, mountpoint):
     processes: inherit them from the nearest ancestor, top down."""
     if directory == mountpoint or not directory.startswith(mountpoint):
         return
-    _fill_cpuset(os.path.dirname(directory), mountpoint)
-    parent = os.path.dirname(directory)
+    _fill_cpuset(paths.dirname(directory), mountpoint)
+    parent = paths.dirname(directory)
     for name in ("cpuset.cpus", "cpuset.mems"):
-        with open(os.path.join(directory, name)) as f:
+        with open(paths.join(directory, name)) as f:
             if f.read().strip():
                 continue
-        with open(os.path.join(parent, name)) as f:
+        with open(paths.join(parent, name)) as f:
             value = f.read().strip()
-        with open(os.path.join(directory, name), "w") as f:
+        with open(paths.join(directory, name), "w") as f:
             f.write(value)
 
 
@@ -108,31 +109,31 @@ def create(dirs, hierarchies):
     try:
         for h in hierarchies:
             d = dirs[h.mountpoint]
-            if not os.path.isdir(d):
-                os.makedirs(d, exist_ok=True)
+            if not paths.isdir(d):
+                paths.makedirs(d)
                 made.append(d)
             if "cpuset" in h.controllers:
                 _fill_cpuset(d, h.mountpoint)
     except OSError as e:
         remove_dirs(made)
-        raise PyociError(f"linux.cgroupsPath: cannot create cgroup {e.filename}: {os.strerror(e.errno).lower()}") from None
+        raise PyociError(f"linux.cgroupsPath: cannot create cgroup {e.filename}: {posix.strerror(e.errno).lower()}") from None
     return made
 
 
 def join(dirs, pid):
     for d in dirs.values():
         try:
-            with open(os.path.join(d, "cgroup.procs"), "w") as f:
+            with open(paths.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(pid))
         except OSError as e:
-            raise PyociError(f"linux.cgroupsPath: joining {d}: {os.strerror(e.errno).lower()}") from None
+            raise PyociError(f"linux.cgroupsPath: joining {d}: {posix.strerror(e.errno).lower()}") from None
 
 
 def pids(dirs):
     """Host pids of every process in the container's cgroup."""
     for d in dirs.values():
         try:
-            with open(os.path.join(d, "cgroup.procs")) as f:
+            with open(paths.join(d, "cgroup.procs")) as f:
                 return [int(p) for p in f.read().split()]
         except FileNotFoundError:
             continue
@@ -144,7 +145,7 @@ def remove_dirs(paths, attempts=50):
     for d in paths:
         for _ in range(attempts):
             try:
-                os.rmdir(d)
+                posix.rmdir(d)
                 break
             except FileNotFoundError:
                 break
@@ -160,7 +161,7 @@ def is_frozen(record):
     for d in record.get("dirs", {}).values():
         for name, frozen in (("freezer.state", "FROZEN"), ("cgroup.freeze", "1")):
             try:
-                with open(os.path.join(d, name)) as f:
+                with open(paths.join(d, name)) as f:
                     if f.read().strip() == frozen:
                         return True
             except OSError:

@@ -5,10 +5,11 @@ and conmon send them); only the chosen subcommand's module is imported, so
 `start` or `state` never pay for what `create` needs.  Every failure becomes
 a message on stderr, an `error` record in --log, and exit status 1.
 """
-import os
+import posix  # not os: see pyoci.paths
 import sys
 
 from pyoci.errors import PyociError
+from pyoci.paths import abspath, join
 
 # subcommand -> module in pyoci.cli
 COMMANDS = {
@@ -71,8 +72,8 @@ class Context:
 
 
 def default_root():
-    if os.geteuid() != 0 and os.environ.get("XDG_RUNTIME_DIR"):
-        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "pyoci")
+    if posix.geteuid() != 0 and posix.environ.get(b"XDG_RUNTIME_DIR"):
+        return join(posix.environ[b"XDG_RUNTIME_DIR"].decode(errors="surrogateescape"), "pyoci")
     return "/run/pyoci"
 
 
@@ -115,7 +116,7 @@ def parse_globals(argv):
         elif name in ("--help", "-h"):
             ctx.show_help = True
         i += 1
-    ctx.root = os.path.abspath(ctx.root or default_root())
+    ctx.root = abspath(ctx.root or default_root())
     return ctx, argv[i:]
 
 
@@ -141,9 +142,8 @@ def main(argv=None):
         name = rest[0]
         if name not in COMMANDS:
             raise PyociError(f"no such command: {name}")
-        import importlib
-
-        module = importlib.import_module(f"pyoci.cli.{COMMANDS[name]}")
+        # __import__, not importlib: importlib pulls in warnings on every call.
+        module = getattr(__import__(f"pyoci.cli.{COMMANDS[name]}").cli, COMMANDS[name])
         from pyoci.cli import args as cli_args
 
         prog = f"pyoci {name}"

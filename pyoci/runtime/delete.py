@@ -6,7 +6,7 @@ the engines pass --force when they mean it.  Deletion kills what is left in
 the cgroup, removes the cgroups pyoci made and the state directory, then
 runs the poststop hooks.
 """
-import os
+import posix  # not os: see pyoci.paths
 import time
 
 from pyoci import cgroups
@@ -59,7 +59,7 @@ def destroy(container):
             break
         for pid in left:
             try:
-                os.kill(pid, SIGKILL)
+                posix.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
         time.sleep(0.01)

@@ -4,7 +4,7 @@
 The pid is checked against its recorded start time first, so a pid the
 kernel has reused is never signalled.
 """
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci import cgroups
 from pyoci.errors import WrongState
@@ -19,7 +19,7 @@ def signal_container(container, sig, all_processes=False):
         pids = [container.record["pid"]] + [p for p in pids if p != container.record["pid"]]
     for pid in pids:
         try:
-            os.kill(pid, sig)
+            posix.kill(pid, sig)
         except ProcessLookupError:
             pass
     return pids

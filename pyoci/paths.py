@@ -1,0 +1,81 @@
+"""The few os.path helpers the always-loaded modules need (the CLI, the state
+store, cgroups, start/kill/delete), over the built-in `posix` module.
+
+Importing `os` costs about 2 ms here (most of it building the collection
+ABCs for os.environ), as much as everything else `start`, `state`, `kill`
+or `delete` does.  So those modules call `posix` directly, and these
+helpers stand in for os.path with the same results for the paths pyoci
+handles (absolute or relative POSIX paths, no bytes).
+"""
+import posix
+from _stat import S_ISDIR, S_ISREG
+
+
+def join(base, *parts):
+    path = base
+    for part in parts:
+        if part.startswith("/") or not path:
+            path = part
+        else:
+            path = f"{path}{'' if path.endswith('/') else '/'}{part}"
+    return path
+
+
+def dirname(path):
+    head = path.rpartition("/")[0]
+    return head.rstrip("/") or ("/" if path.startswith("/") else head)
+
+
+def normpath(path):
+    parts = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not path.startswith("/"):
+                parts.append(part)
+        else:
+            parts.append(part)
+    joined = "/".join(parts)
+    return "/" + joined if path.startswith("/") else joined or "."
+
+
+def abspath(path):
+    return normpath(path if path.startswith("/") else join(posix.getcwd(), path))
+
+
+def _mode(path):
+    try:
+        return posix.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+
+
+def exists(path):
+    return _mode(path) is not None
+
+
+def isdir(path):
+    mode = _mode(path)
+    return mode is not None and S_ISDIR(mode)
+
+
+def isfile(path):
+    mode = _mode(path)
+    return mode is not None and S_ISREG(mode)
+
+
+def makedirs(path, mode=0o777):
+    """os.makedirs(path, mode, exist_ok=True)."""
+    if isdir(path):
+        return
+    parent = dirname(path)
+    if parent and parent != path:
+        makedirs(parent, mode)
+    try:
+        posix.mkdir(path, mode)
+    except FileExistsError:
+        if not isdir(path):
+            raise
