@@ -23,23 +23,34 @@ class Hierarchy:
 
 
 def hierarchies():
-    found = []
     with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            fstype, _source, superopts = right.split()[:3]
-            if fstype == "cgroup2":
-                found.append(Hierarchy(left.split()[4], frozenset(), True))
-            elif fstype == "cgroup":
-                opts = set(superopts.split(","))
-                controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("name=", "release_agent", "clone_children", "noprefix", "xattr")))
-                if controllers:
-                    found.append(Hierarchy(left.split()[4], controllers, False))
-    # One hierarchy per mount point (a controller may be mounted twice).
-    unique = {}
-    for h in found:
-        unique.setdefault(h.mountpoint, h)
-    return list(unique.values())
+        return parse_hierarchies(f)
+
+
+def parse_hierarchies(mountinfo):
+    """One Hierarchy per cgroup hierarchy in mountinfo lines: a controller set
+    (or cgroup2) mounted again elsewhere, e.g. inside a container's rootfs
+    that shares this mount namespace, is the same hierarchy, and its first
+    mount of the whole tree (root "/") is the one to use."""
+    found = {}
+    for line in mountinfo:
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        root, mountpoint = fields[3], fields[4]
+        fstype, _source, superopts = right.split()[:3]
+        if fstype == "cgroup2":
+            key, h = "cgroup2", Hierarchy(mountpoint, frozenset(), True)
+        elif fstype == "cgroup":
+            opts = set(superopts.split(","))
+            controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("name=", "release_agent", "clone_children", "noprefix", "xattr")))
+            if not controllers:
+                continue
+            key, h = controllers, Hierarchy(mountpoint, controllers, False)
+        else:
+            continue
+        if root == "/" and key not in found:
+            found[key] = h
+    return list(found.values())
 
 
 def own_cgroups():

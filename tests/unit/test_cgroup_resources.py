@@ -98,3 +98,25 @@ def test_swap_below_limit_is_refused_on_both_versions(layout, request):
     hierarchies, dirs = request.getfixturevalue(layout)
     with pytest.raises(ConfigError, match="linux.resources.memory.swap: 1 is below memory.limit 2"):
         apply({"memory": {"limit": 2, "swap": 1}}, dirs, hierarchies)
+
+
+def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
+    from pyoci.cgroups import parse_hierarchies
+
+    lines = [
+        "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
+        "31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct",
+        "32 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+        "33 25 0:29 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd",
+        # a container sharing the host's mount namespace mounted them again in its rootfs
+        "90 80 0:27 / /tmp/bundle/rootfs/sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct",
+        "91 80 0:26 / /tmp/bundle/rootfs/sys/fs/cgroup ro - cgroup2 cgroup2 rw",
+        # a bind of a sub-cgroup is not the hierarchy's root
+        "92 25 0:28 /docker/x /mnt/memory rw - cgroup cgroup rw,memory",
+    ]
+    found = parse_hierarchies(lines)
+    assert [(h.mountpoint, sorted(h.controllers), h.v2) for h in found] == [
+        ("/sys/fs/cgroup/unified", [], True),
+        ("/sys/fs/cgroup/cpu,cpuacct", ["cpu", "cpuacct"], False),
+        ("/sys/fs/cgroup/memory", ["memory"], False),
+    ]
