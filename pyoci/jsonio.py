@@ -45,8 +45,10 @@ def loads(text):
         value, end = _scan(text, start)
     except StopIteration as e:
         raise JSONError("Expecting value", text, e.value) from None
-    except ValueError as e:  # json.decoder.JSONDecodeError, raised by the scanner itself
-        raise JSONError(e.msg, text, e.pos) from None
+    except ValueError as e:
+        # json.decoder.JSONDecodeError from the scanner carries msg and pos; a
+        # number too long for int() is a plain ValueError.
+        raise JSONError(getattr(e, "msg", str(e)), text, getattr(e, "pos", start)) from None
     rest = text[end:].lstrip(WHITESPACE)
     if rest:
         raise JSONError("Extra data", text, len(text) - len(rest))
