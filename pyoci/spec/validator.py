@@ -9,11 +9,11 @@ A unit test checks that it agrees with jsonschema on the schema test corpus.
 
 Supported: $ref (local), type, enum, const, properties, required,
 additionalProperties, propertyNames, dependentRequired, items, minItems,
-minimum, maximum, minLength, pattern, anyOf, allOf, if/then/else.  Any
-other assertion keyword is refused at compile time, so the schema cannot
-silently outgrow the validator.
+minimum, maximum, minLength, pattern (pyoci.spec.pattern, not `re`), anyOf,
+allOf, if/then/else.  Any other assertion keyword is refused at compile
+time, so the schema cannot silently outgrow the validator.
 """
-import re
+from pyoci.spec.pattern import SchemaError, compile_pattern
 
 ANNOTATIONS = {"$schema", "$id", "$comment", "$defs", "title", "description", "deprecated", "default", "examples"}
 
@@ -26,10 +26,6 @@ _TYPES = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
 }
-
-
-class SchemaError(Exception):
-    """The schema uses something this validator does not implement."""
 
 
 def _first_error_of(checks):
@@ -216,7 +212,7 @@ class Compiler:
             if _TYPES["number"](v) and v > m else None
 
     def k_pattern(self, pattern, _schema):
-        search = re.compile(pattern).search
+        search = compile_pattern(pattern)
         return lambda v: ((), f"{v!r} does not match {pattern!r}") if isinstance(v, str) and not search(v) else None
 
     def k_anyOf(self, subs, _schema):
