@@ -1,6 +1,4 @@
 """`python -m pyoci`: the same entry point as the `pyoci` console script."""
-import sys
+from pyoci.cli import run_and_exit
 
-from pyoci.cli import main
-
-sys.exit(main())
+run_and_exit()

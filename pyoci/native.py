@@ -5,7 +5,7 @@ into the C structures (every string allocated before clone, so the child
 never allocates) and clones the child; pyoci.messages decodes what it
 sends back.
 """
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci import messages
 from pyoci._native._shim import ffi, lib
@@ -115,7 +115,7 @@ def set_subreaper():
 def umount(path):
     if lib.pyoci_umount(path.encode()) < 0:
         err = ffi.errno
-        raise OSError(err, os.strerror(err), path)
+        raise OSError(err, posix.strerror(err), path)
 
 
 def seccomp_filter(default_action, architectures, rules):
@@ -139,21 +139,21 @@ def seccomp_filter(default_action, architectures, rules):
             )
             if err < 0:
                 raise OSError(-err, f"rule for syscall {number}")
-        fd = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
+        fd = posix.memfd_create("seccomp-bpf", posix.MFD_CLOEXEC)
         try:
             err = lib.pyoci_seccomp_export(ctx, fd)
             if err < 0:
                 raise OSError(-err, "seccomp_export_bpf")
-            os.lseek(fd, 0, os.SEEK_SET)
+            posix.lseek(fd, 0, 0)  # SEEK_SET
             chunks = []
             while True:
-                chunk = os.read(fd, 65536)
+                chunk = posix.read(fd, 65536)
                 if not chunk:
                     break
                 chunks.append(chunk)
             return b"".join(chunks)
         finally:
-            os.close(fd)
+            posix.close(fd)
     finally:
         lib.pyoci_seccomp_free(ctx)
 

@@ -3,8 +3,9 @@
 Each supported field maps to a file of one controller, per cgroup version.
 A field this module does not apply is refused, never dropped silently.
 """
-import os
+import posix  # not os: see pyoci.paths
 
+from pyoci import paths
 from pyoci.errors import ConfigError
 from pyoci.log import log
 
@@ -27,10 +28,10 @@ def _write(directory, name, value, field):
     if directory is None:
         raise ConfigError(f"{field}: the host has no cgroup controller for {name}")
     try:
-        with open(os.path.join(directory, name), "w") as f:
+        with open(paths.join(directory, name), "w") as f:
             f.write(str(value))
     except OSError as e:
-        raise ConfigError(f"{field}: cannot write {value} to {name}: {os.strerror(e.errno).lower()}") from None
+        raise ConfigError(f"{field}: cannot write {value} to {name}: {posix.strerror(e.errno).lower()}") from None
 
 
 def _v1_dir(dirs, hierarchies, controller):

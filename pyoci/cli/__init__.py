@@ -161,6 +161,23 @@ def main(argv=None):
         return fail(f"{e.filename + ': ' if e.filename else ''}{(e.strerror or str(e)).lower()}", 1)
 
 
+def run_and_exit():
+    """The `pyoci` command: main(), then the process ends at once.
+
+    Interpreter teardown (freeing every module and what create built, then a
+    last collection) cost ~12 ms of a `create` and ~4 ms of a `delete`, and
+    does nothing an engine can observe: every file a command writes is closed
+    when it returns, and the lock on the state directory goes with the
+    process.  Only stdio may hold buffered output."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as Python would, lose it
+            pass
+    posix._exit(code)
+
+
 def fail(message, code):
     from pyoci.log import log
 

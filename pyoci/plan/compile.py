@@ -6,8 +6,8 @@ sync point (prestart and createRuntime hooks run in the parent); the
 createContainer hooks in the container's namespaces; pivot_root; sysctls,
 readonly and masked paths, a read-only root; hostname; then the process.
 """
-import os
 
+from pyoci import paths
 from pyoci.plan import mounts as m
 from pyoci.plan.devices import compile_devices
 from pyoci.plan.namespaces import FLAGS, compile_namespaces, namespace_types
@@ -29,7 +29,7 @@ DEFAULT_ROOTFS_PROPAGATION = "rslave"
 
 
 def rootfs_path(config, bundle):
-    return os.path.realpath(os.path.join(bundle, config["root"]["path"]))
+    return paths.realpath(paths.join(bundle, config["root"]["path"]))
 
 
 def parent_mount_point(path):

@@ -5,8 +5,9 @@ runtime's default devices (null, zero, full, random, urandom, tty) plus
 linux.devices, and the usual symlinks.  In a new user namespace mknod is
 refused, so the host's node is bind-mounted instead (as runc does).
 """
-import os
+import posix  # not os: see pyoci.paths
 
+from pyoci import paths
 from pyoci.errors import ConfigError
 
 S_IFCHR = 0o020000
@@ -36,7 +37,7 @@ def compile_devices(plan, config, dev_is_host_bind, in_userns):
     configured = linux.get("devices", [])
     entries = [(f"linux.devices[{i}]", d) for i, d in enumerate(configured)]
     if not dev_is_host_bind:
-        taken = {os.path.normpath(d["path"]) for d in configured}
+        taken = {paths.normpath(d["path"]) for d in configured}
         entries = [("default device", d) for d in DEFAULT_DEVICES if d["path"] not in taken] + entries
     for field, dev in entries:
         path = dev["path"]
@@ -44,9 +45,9 @@ def compile_devices(plan, config, dev_is_host_bind, in_userns):
         if kind not in TYPES:
             raise ConfigError(f"{field}.type: unknown device type {kind!r}")
         mode = TYPES[kind] | (dev.get("fileMode", 0o666) & 0o7777)
-        rdev = 0 if kind == "p" else os.makedev(dev["major"], dev["minor"])
+        rdev = 0 if kind == "p" else posix.makedev(dev["major"], dev["minor"])
         bind = int(in_userns)
-        if bind and not os.path.exists(path):
+        if bind and not paths.exists(path):
             raise ConfigError(f"{field}: {path}: needs the host's node in a user namespace, which has none")
         plan.add(
             "MKNOD",
@@ -56,7 +57,7 @@ def compile_devices(plan, config, dev_is_host_bind, in_userns):
         )
     if not dev_is_host_bind:
         links = list(SYMLINKS)
-        if os.path.exists("/proc/kcore"):
+        if paths.exists("/proc/kcore"):
             links.append(("/proc/kcore", "/dev/core"))
         for target, link in links:
             plan.add("SYMLINK", f"{link}: symlink", s=(target, link))

@@ -6,8 +6,8 @@ attribute applied with mount_setattr(2); anything else is filesystem data.
 Bind mounts take their per-mount flags only on a remount, so a read-only
 bind becomes a bind plus a remount.
 """
-import os
 
+from pyoci import paths
 from pyoci.errors import ConfigError
 
 MS_RDONLY = 0x1
@@ -169,10 +169,10 @@ def compile_mount(plan, mount, index, bundle):
     if opts.is_bind:
         if not source:
             raise ConfigError(f"{field}.source: a bind mount needs a source")
-        source = os.path.join(bundle, source)
-        if not os.path.exists(source):
+        source = paths.join(bundle, source)
+        if not paths.exists(source):
             raise ConfigError(f"{field}.source: {source}: no such file or directory")
-        is_file = int(not os.path.isdir(source))
+        is_file = int(not paths.isdir(source))
         flags = opts.flags & (MS_BIND | MS_REC)
     else:
         flags = opts.flags
@@ -203,7 +203,7 @@ def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
         return
     plan.add("MOUNT", f"{label}: mount tmpfs", n=(flags & ~MS_RDONLY, 0), s=("tmpfs", dest, "tmpfs", "mode=755"))
     for h in hierarchies:
-        sub = os.path.join(dest, os.path.basename(h.mountpoint))
+        sub = paths.join(dest, paths.basename(h.mountpoint))
         plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(cgroup_dirs[h.mountpoint], sub, None, None))
         plan.add("REMOUNT", f"{label}: remount {sub}", n=(flags,), s=(None, sub))
     if flags & MS_RDONLY:
@@ -211,4 +211,4 @@ def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
 
 
 def mount_destinations(config):
-    return {os.path.normpath(m["destination"]): m for m in config.get("mounts", [])}
+    return {paths.normpath(m["destination"]): m for m in config.get("mounts", [])}

@@ -9,7 +9,7 @@ joined) and a new time namespace only apply to children: one more fork makes
 the container's init.
 """
 import fcntl
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci.errors import ConfigError
 
@@ -36,16 +36,16 @@ def namespace_types(config):
 def _open_namespace(kind, path, index):
     field = f"linux.namespaces[{index}].path"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
     except OSError as e:
-        raise ConfigError(f"{field}: {path}: {os.strerror(e.errno).lower()}") from None
+        raise ConfigError(f"{field}: {path}: {posix.strerror(e.errno).lower()}") from None
     try:
         actual = fcntl.ioctl(fd, NS_GET_NSTYPE)
     except OSError:
-        os.close(fd)
+        posix.close(fd)
         raise ConfigError(f"{field}: {path} is not a namespace") from None
     if actual != FLAGS[kind]:
-        os.close(fd)
+        posix.close(fd)
         name = next((k for k, v in FLAGS.items() if v == actual), hex(actual))
         raise ConfigError(f"{field}: {path} is a {name} namespace, not {kind}")
     return fd
@@ -91,5 +91,5 @@ def compile_namespaces(plan, config):
 
 def close_joins(plan):
     for fd, _kind in plan.joins:
-        os.close(fd)
+        posix.close(fd)
     plan.joins = []

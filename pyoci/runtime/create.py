@@ -7,13 +7,13 @@ init says it is ready and waits for `start`, the state is written and create
 returns.  Any failure undoes all of it: the init is killed, its cgroups and
 state directory removed, so nothing is left behind.
 """
-import os
+import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 import _socket  # not `socket`, which imports enum (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, messages, native
+from pyoci import SPEC_VERSION, cgroups, messages, native, paths
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.hooks import run_hooks
@@ -36,7 +36,7 @@ def rfc3339_now():
 def listen_fds():
     """Socket-activation fds (sd_listen_fds) to pass on, as runc does."""
     try:
-        return int(os.environ.get("LISTEN_FDS", "0"))
+        return int(posix.environ.get(b"LISTEN_FDS", b"0"))
     except ValueError:
         return 0
 
@@ -44,7 +44,7 @@ def listen_fds():
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
                  preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False):
-        self.bundle = os.path.abspath(bundle)
+        self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
         self.no_pivot = no_pivot
@@ -154,7 +154,7 @@ class Creation:
 
     def _got_pid(self, pid, config, plan):
         if plan.fork_after:
-            os.waitpid(self.clone_pid, 0)  # the middle process has exited
+            posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
         if plan.oom_score_adj is not None:
@@ -162,7 +162,7 @@ class Creation:
                 with open(f"/proc/{pid}/oom_score_adj", "w") as f:
                     f.write(str(plan.oom_score_adj))
             except OSError as e:
-                raise PyociError(f"process.oomScoreAdj: {os.strerror(e.errno).lower()}") from None
+                raise PyociError(f"process.oomScoreAdj: {posix.strerror(e.errno).lower()}") from None
         started = process_start_time(pid)
         self.record = {
             "ociVersion": SPEC_VERSION,
@@ -194,36 +194,36 @@ class Creation:
 
             send_master(self.opts.console_socket, fds[0])
         finally:
-            os.close(fds[0])
+            posix.close(fds[0])
 
     def _ready(self):
         del self.record["status"]
         self.container.save(self.record)
         if self.opts.pid_file:
-            atomic_write(os.path.abspath(self.opts.pid_file), str(self.init_pid), 0o644)
+            atomic_write(paths.abspath(self.opts.pid_file), str(self.init_pid), 0o644)
 
     def undo(self):
         for pid in {self.init_pid, self.clone_pid} - {0}:
             try:
-                os.kill(pid, 9)
+                posix.kill(pid, 9)
             except ProcessLookupError:
                 pass
         for pid in {self.init_pid, self.clone_pid} - {0}:
             try:
-                os.waitpid(pid, 0)
+                posix.waitpid(pid, 0)
             except ChildProcessError:
                 pass
         if self.cgroup_dirs:
             for pid in cgroups.pids(self.cgroup_dirs):
                 try:
-                    os.kill(pid, 9)
+                    posix.kill(pid, 9)
                 except ProcessLookupError:
                     pass
             cgroups.remove_dirs(self.cgroups_made)
         if self.host_mounts:
             hostmounts.detach_new(**self.host_mounts)
         if self.master_fd is not None:
-            os.close(self.master_fd)
+            posix.close(self.master_fd)
         self.container.remove()
         self.container.unlock()
 
@@ -250,7 +250,7 @@ def write_id_maps(pid, plan):
                 f.write(text)
         except OSError as e:
             field = "linux.uidMappings" if name == "uid_map" else "linux.gidMappings"
-            raise PyociError(f"{field}: writing {name}: {os.strerror(e.errno).lower()}") from None
+            raise PyociError(f"{field}: writing {name}: {posix.strerror(e.errno).lower()}") from None
 
 
 class Interrupted(PyociError):

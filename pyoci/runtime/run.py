@@ -5,7 +5,7 @@ finally delete the container unless --keep.
 As a child subreaper (unless --no-subreaper) `run` also collects an init
 that a pid namespace's extra fork made its grandchild.
 """
-import os
+import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 
 from pyoci import native
@@ -18,9 +18,9 @@ FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signa
 
 
 def exit_status(wait_status):
-    if os.WIFSIGNALED(wait_status):
-        return 128 + os.WTERMSIG(wait_status)
-    return os.WEXITSTATUS(wait_status)
+    if posix.WIFSIGNALED(wait_status):
+        return 128 + posix.WTERMSIG(wait_status)
+    return posix.WEXITSTATUS(wait_status)
 
 
 def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
@@ -51,7 +51,7 @@ def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
 
 def _forward(pid, sig):
     try:
-        os.kill(pid, sig)
+        posix.kill(pid, sig)
     except ProcessLookupError:
         pass
 
@@ -59,7 +59,7 @@ def _forward(pid, sig):
 def wait_init(pid):
     while True:
         try:
-            waited, status = os.waitpid(pid, 0)
+            waited, status = posix.waitpid(pid, 0)
         except InterruptedError:
             continue
         except ChildProcessError:
@@ -72,7 +72,7 @@ def reap_orphans():
     """Processes of the container reparented to us (subreaper) die with it."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _ = posix.waitpid(-1, posix.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:

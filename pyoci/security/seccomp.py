@@ -7,7 +7,7 @@ unknown action, architecture or operator is the schema's error.  A rule
 comparing one argument twice becomes one rule per comparison (libseccomp
 refuses the pair in one rule; runc does the same).
 """
-import os
+import posix  # not os: see pyoci.paths
 
 from pyoci.errors import ConfigError
 
@@ -76,4 +76,4 @@ def compile_profile(profile, log=None):
     try:
         return native.seccomp_filter(default, archs, rules), flags
     except OSError as e:
-        raise ConfigError(f"linux.seccomp: {e.strerror}: {os.strerror(e.errno).lower()}") from None
+        raise ConfigError(f"linux.seccomp: {e.strerror}: {posix.strerror(e.errno).lower()}") from None

@@ -7,8 +7,8 @@ absolute here.)
 Each check raises ConfigError naming the field; they run after the schema,
 so types and required fields can be taken as given.
 """
-import os
 
+from pyoci import paths
 from pyoci.errors import ConfigError
 
 # sysctls a namespace isolates, and which namespace (as runc allows them).
@@ -81,8 +81,8 @@ def check_namespaces(config):
 
 
 def check_root(config, bundle):
-    root = os.path.join(bundle, config["root"]["path"])
-    if not os.path.isdir(root):
+    root = paths.join(bundle, config["root"]["path"])
+    if not paths.isdir(root):
         raise ConfigError(f"root.path: {root}: no such directory")
 
 
@@ -99,7 +99,7 @@ def check_process(config):
 
 def check_mounts(config):
     for i, m in enumerate(config.get("mounts", [])):
-        if not os.path.isabs(m["destination"]):
+        if not paths.isabs(m["destination"]):
             raise ConfigError(f"mounts[{i}].destination: must be an absolute path")
 
 

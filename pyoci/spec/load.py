@@ -4,15 +4,14 @@ Every create validates against spec/config-schema.json (runtime-spec 1.3.0)
 and then runs the semantic checks; errors name the JSON path:
 "config.json: process.args: 'sh' is not of type 'array'".
 """
-import os
-
+from pyoci import paths
 from pyoci.errors import ConfigError
 from pyoci.jsonio import loads
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE = paths.dirname(paths.dirname(paths.abspath(__file__)))
 # Installed: the build copies spec/*.json into pyoci/schema.  Source tree: spec/.
 SCHEMA_DIR = next(
-    (d for d in (os.path.join(_PACKAGE, "schema"), os.path.join(os.path.dirname(_PACKAGE), "spec")) if os.path.isdir(d)),
+    (d for d in (paths.join(_PACKAGE, "schema"), paths.join(paths.dirname(_PACKAGE), "spec")) if paths.isdir(d)),
     None,
 )
 
@@ -25,7 +24,7 @@ def json_path(parts):
 
 
 def _schema(name):
-    with open(os.path.join(SCHEMA_DIR, name)) as f:
+    with open(paths.join(SCHEMA_DIR, name)) as f:
         return loads(f.read())
 
 
@@ -40,9 +39,9 @@ def validate(config, schema_name="config-schema.json", what="config.json"):
 
 def load_bundle_config(bundle):
     """Parsed and validated config.json of bundle (an absolute path)."""
-    if not os.path.isdir(bundle):
+    if not paths.isdir(bundle):
         raise ConfigError(f"bundle {bundle}: no such directory")
-    path = os.path.join(bundle, "config.json")
+    path = paths.join(bundle, "config.json")
     try:
         with open(path, "rb") as f:
             config = loads(f.read())

@@ -2,6 +2,8 @@
 against temporary directory trees standing in for v1 and v2 hierarchies:
 which file each field lands in, the v1/v2 conversions, and the fields a
 version cannot apply."""
+from pathlib import Path
+
 import pytest
 
 from pyoci.cgroups import Hierarchy
@@ -15,19 +17,20 @@ def v1(tmp_path):
     hierarchies = [Hierarchy(str(tmp_path / c), frozenset({c}), False) for c in ("memory", "pids", "cpu", "cpuset")]
     dirs = {}
     for h in hierarchies:
-        dirs[h.mountpoint] = tmp_path / "cg" / h.mountpoint.rsplit("/", 1)[1]
-        dirs[h.mountpoint].mkdir(parents=True)
+        directory = tmp_path / "cg" / h.mountpoint.rsplit("/", 1)[1]
+        directory.mkdir(parents=True)
+        dirs[h.mountpoint] = str(directory)
     return hierarchies, dirs
 
 
 @pytest.fixture
 def v2(tmp_path):
     hierarchies = [Hierarchy(str(tmp_path), frozenset(), True)]
-    return hierarchies, {str(tmp_path): tmp_path}
+    return hierarchies, {str(tmp_path): str(tmp_path)}
 
 
 def files(directory):
-    return {p.name: p.read_text() for p in directory.iterdir()}
+    return {p.name: p.read_text() for p in Path(directory).iterdir()}
 
 
 @pytest.fixture

@@ -16,6 +16,21 @@ def test_dirname_and_normpath(path):
         assert paths.normpath(path) == os.path.normpath(path)
 
 
+@pytest.mark.parametrize("path", PATHS)
+def test_basename_and_isabs(path):
+    assert paths.basename(path) == os.path.basename(path)
+    assert paths.isabs(path) == os.path.isabs(path)
+
+
+def test_realpath(tmp_path):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "link").symlink_to("dir")
+    (tmp_path / "dir" / "up").symlink_to("..")
+    for p in ("link", "link/up/link", "dir/.", "missing/x", "link/missing"):
+        full = str(tmp_path / p)
+        assert paths.realpath(full) == os.path.realpath(full), p
+
+
 @pytest.mark.parametrize("parts", [("/a", "b"), ("/a/", "b"), ("/a", "/b"), ("a", "b", "c"), ("", "b"), ("/a", "b/")])
 def test_join(parts):
     assert paths.join(*parts) == os.path.join(*parts)
