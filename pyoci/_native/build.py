@@ -18,9 +18,15 @@ def _read(name):
 ffibuilder = FFI()
 # The header holds only declarations cffi's parser understands.
 ffibuilder.cdef(_read("shim.h"))
+# The kernel's rlimit numbers, which differ between architectures: the plan
+# takes them from the C headers here (the resource module is one more
+# shared library to load on every create).
+RLIMITS = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
+           "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
+ffibuilder.cdef("".join(f"#define RLIMIT_{name} ...\n" for name in RLIMITS))
 ffibuilder.set_source(
     "pyoci._native._shim",
-    '#include "shim.h"',
+    '#include <sys/resource.h>\n#include "shim.h"',
     # setuptools wants sources relative to the project root it builds from.
     sources=[os.path.relpath(os.path.join(HERE, name)) for name in ("shim.c", "seccomp.c")],
     libraries=["seccomp"],

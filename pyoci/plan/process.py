@@ -7,8 +7,7 @@ wanted capabilities survive it; then the five sets, no_new_privs, umask,
 cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
-import resource
-
+from pyoci._native._shim import lib
 from pyoci.errors import ConfigError
 from pyoci.security import capabilities
 
@@ -16,8 +15,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def rlimit_number(name, field):
-    number = getattr(resource, name, None)
-    if not name.startswith("RLIMIT_") or number is None:
+    number = getattr(lib, name, None) if name.startswith("RLIMIT_") else None
+    if number is None:
         raise ConfigError(f"{field}: unknown rlimit {name!r}")
     return number
 

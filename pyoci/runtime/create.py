@@ -16,12 +16,10 @@ import time
 from pyoci import SPEC_VERSION, cgroups, messages, native, paths
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
-from pyoci.hooks import run_hooks
 from pyoci.jsonio import dumps
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
-from pyoci.runtime import hostmounts
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
 
@@ -96,6 +94,8 @@ class Creation:
         try:
             self.container.make()
             if not plan.own_mount_ns:
+                from pyoci.runtime import hostmounts
+
                 rootfs = rootfs_path(config, opts.bundle)
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs = cgroup_dirs
@@ -140,8 +140,11 @@ class Creation:
                 # (runc passes "creating" here; the spec and crun say created.)
                 state = self.container.spec_state("created")
                 hooks = config.get("hooks")
-                run_hooks(hooks, "prestart", state)
-                run_hooks(hooks, "createRuntime", state)
+                if hooks:
+                    from pyoci.hooks import run_hooks
+
+                    run_hooks(hooks, "prestart", state)
+                    run_hooks(hooks, "createRuntime", state)
                 sock.send(dumps(state).encode())
             elif msg.type == messages.MSG_CONSOLE:
                 self._got_console(msg.fds)
@@ -221,6 +224,8 @@ class Creation:
                     pass
             cgroups.remove_dirs(self.cgroups_made)
         if self.host_mounts:
+            from pyoci.runtime import hostmounts
+
             hostmounts.detach_new(**self.host_mounts)
         if self.master_fd is not None:
             posix.close(self.master_fd)
