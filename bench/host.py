@@ -52,7 +52,7 @@ def default_runtimes(repo):
 
 def interpreter(cmd):
     """The Python behind runtime command cmd as an argv, or None if it has none:
-    the python3 next to a launcher script (pyoci's sh launcher execs that one),
+    the python3 next to a launcher (pyoci's compiled launcher execs that one),
     else a python named on the script's #! line."""
     path = shutil.which(cmd[0])
     neighbour = os.path.join(os.path.dirname(path), "python3")

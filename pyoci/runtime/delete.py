@@ -11,8 +11,6 @@ import time
 
 from pyoci import cgroups
 from pyoci.errors import NotFound, WrongState
-from pyoci.hooks import run_hooks
-from pyoci.runtime.kill import signal_container
 from pyoci.state import Container
 
 SIGKILL = 9
@@ -39,13 +37,18 @@ def delete(root, container_id, force=False):
         if status != "stopped":
             if not force:
                 raise WrongState(f"cannot delete container {container_id} that is not stopped: {status}")
+            from pyoci.runtime.kill import signal_container
+
             signal_container(container, SIGKILL, all_processes=True)
             wait_gone(container)
         destroy(container)
     finally:
         container.unlock()
-    state = container.spec_state("stopped")
-    run_hooks(container.record.get("hooks"), "poststop", state, fatal=False)
+    hooks = container.record.get("hooks")
+    if hooks:  # the module only when there are hooks: delete is on every engine's hot path
+        from pyoci.hooks import run_hooks
+
+        run_hooks(hooks, "poststop", container.spec_state("stopped"), fatal=False)
 
 
 def destroy(container):

@@ -11,7 +11,6 @@ import _socket  # not `socket`, which imports enum: a few ms on every start
 from pyoci import messages
 from pyoci.errors import PyociError, WrongState
 from pyoci.jsonio import dumps
-from pyoci.hooks import run_hooks
 from pyoci.state import START_SOCKET, Container, at_short_path
 
 
@@ -38,7 +37,11 @@ def start(root, container_id):
         release(container)
     finally:
         container.unlock()
-    run_hooks(container.record.get("hooks"), "poststart", container.spec_state("running"), fatal=False)
+    hooks = container.record.get("hooks")
+    if hooks:  # the module only when there are hooks: start is on every engine's hot path
+        from pyoci.hooks import run_hooks
+
+        run_hooks(hooks, "poststart", container.spec_state("running"), fatal=False)
 
 
 def release(container):
