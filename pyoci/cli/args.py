@@ -113,12 +113,18 @@ DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; crea
 
 
 def create_options(ctx, args):
-    from pyoci.runtime.create import Options
-
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
     if args.pidfd_socket:
         raise PyociError("--pidfd-socket: not supported by pyoci yet")
+    dry_run = getattr(args, "dry_run", False)
+    # First thing, before create's imports and validation: the wait it
+    # hides is longer than both (see cgroups.warm_migrations).
+    from pyoci import cgroups
+
+    stop_warming = (lambda: None) if dry_run else cgroups.warm_migrations(cgroups.hierarchies())
+    from pyoci.runtime.create import Options  # the import the warm-up overlaps
+
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
-                   new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False))
+                   new_keyring=not args.no_new_keyring, dry_run=dry_run, stop_warming=stop_warming)

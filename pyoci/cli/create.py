@@ -6,6 +6,7 @@ POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
+    opts = create_options(ctx, args)  # first: it starts work that overlaps the imports
     from pyoci.runtime.create import create
 
-    create(ctx.root, args.container_id, create_options(ctx, args))
+    create(ctx.root, args.container_id, opts)

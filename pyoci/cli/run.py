@@ -10,7 +10,8 @@ POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
+    opts = create_options(ctx, args)  # first: it starts work that overlaps the imports
     from pyoci.runtime.run import run as run_container
 
-    return run_container(ctx.root, args.container_id, create_options(ctx, args), detach=args.detach,
+    return run_container(ctx.root, args.container_id, opts, detach=args.detach,
                          subreaper=not args.no_subreaper, keep=args.keep)

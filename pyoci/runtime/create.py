@@ -41,7 +41,8 @@ def listen_fds():
 
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
-                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False):
+                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
+                 stop_warming=lambda: None):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -53,6 +54,8 @@ class Options:
         self.new_keyring = new_keyring
         # Print the launch plan instead of creating anything.
         self.dry_run = dry_run
+        # Ends cgroups.warm_migrations once the init has joined.
+        self.stop_warming = stop_warming
 
 
 class Creation:
@@ -71,6 +74,7 @@ class Creation:
 
     def run(self):
         opts = self.opts
+        hierarchies = cgroups.hierarchies()
         config = load_bundle_config(opts.bundle)
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
@@ -82,7 +86,6 @@ class Creation:
             process.setdefault("env", []).extend([f"LISTEN_FDS={nfds}", "LISTEN_PID=1"])
         linux = config.get("linux", {})
         resources.check_supported(linux.get("resources", {}))
-        hierarchies = cgroups.hierarchies()
         cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id, opts.systemd_cgroup)
         plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
@@ -160,6 +163,7 @@ class Creation:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
+        self.opts.stop_warming()
         if plan.oom_score_adj is not None:
             try:
                 with open(f"/proc/{pid}/oom_score_adj", "w") as f:
@@ -282,6 +286,7 @@ def create(root, container_id, opts):
             creation.undo()
         raise
     finally:
+        opts.stop_warming()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if container is not None:
