@@ -51,11 +51,16 @@ class Log:
         self.record("error", msg)
 
 
-# Replaced by the CLI once the global flags are parsed.
 log = Log()
 
 
 def configure(path, fmt, debug):
-    global log
     log.path, log.fmt = path, fmt
     log.threshold = _LEVELS["debug" if debug else "info"]
+
+
+# The CLI parses --log, --log-format and --debug first, but imports this
+# module only when something is about to log (see pyoci.cli.main).
+_cli = sys.modules.get("pyoci.cli")
+if _cli is not None and _cli.LOG_SETTINGS is not None:
+    configure(*_cli.LOG_SETTINGS)

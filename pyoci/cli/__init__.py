@@ -1,9 +1,13 @@
-"""pyoci's command line: runc's global flags, then one subcommand.
+"""pyoci's command line: runc's global flags, then one subcommand and its flags.
 
 Global flags are scanned by hand (both `--flag=v` and `--flag v`, as go-runc
 and conmon send them); only the chosen subcommand's module is imported, so
-`start` or `state` never pay for what `create` needs.  Every failure becomes
-a message on stderr, an `error` record in --log, and exit status 1.
+`start` or `state` never pay for what `create` needs.  Each subcommand
+module lists its flags and positionals for a small declarative parser in
+runc's style: flags may come before or after positionals (until a bare
+`--`).  argparse is not used: building its parser imports gettext, locale
+and shutil, ~25 ms on every call.  Every failure becomes a message on
+stderr, an `error` record in --log, and exit status 1.
 """
 import gc
 import posix  # not os: see pyoci.paths
@@ -11,6 +15,9 @@ import sys
 
 from pyoci.errors import PyociError
 from pyoci.paths import abspath, join
+
+# --log, --log-format, --debug of this call, for pyoci.log
+LOG_SETTINGS = None
 
 # subcommand -> module in pyoci.cli
 COMMANDS = {
@@ -56,6 +63,96 @@ global flags:
   --criu PATH             accepted and ignored
   --version               print the version
 """
+
+
+class Flag:
+    def __init__(self, names, dest, takes=None, default=None, help=""):
+        self.names = names if isinstance(names, tuple) else (names,)
+        self.dest = dest
+        self.takes = takes  # None: a switch; str, int or "list": takes a value
+        self.default = default
+        self.help = help
+
+
+class Namespace:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def parse(prog, flags, positionals, argv, rest=None):
+    """positionals: names, a trailing "?" marks one optional ("name?"),
+    rest: dest for everything after the positionals (exec's command)."""
+    by_name = {n: f for f in flags for n in f.names}
+    values = {f.dest: ([] if f.takes == "list" else f.default) for f in flags}
+    if rest:
+        values[rest] = []
+    found = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        # Once the positionals are in, exec's command line is taken as it is.
+        command_started = rest and len(found) >= len(positionals)
+        if arg == "--" and (not command_started or len(found) == len(positionals)):
+            found.extend(argv[i + 1:])
+            break
+        if arg.startswith("-") and len(arg) > 1 and not command_started:
+            name, eq, value = arg.partition("=")
+            if name not in by_name and not name.startswith("--") and len(name) > 2:
+                name = "-" + name  # runc also takes -bundle
+            flag = by_name.get(name)
+            if flag is None:
+                raise PyociError(f"{prog}: flag provided but not defined: {arg}")
+            if flag.takes is None:
+                if eq:
+                    values[flag.dest] = value.lower() not in ("false", "0")
+                else:
+                    values[flag.dest] = True
+            else:
+                if not eq:
+                    i += 1
+                    if i >= len(argv):
+                        raise PyociError(f"{prog}: flag needs an argument: {name}")
+                    value = argv[i]
+                if flag.takes is int:
+                    try:
+                        value = int(value)
+                    except ValueError:
+                        raise PyociError(f"{prog}: {name}: {value!r} is not a number") from None
+                if flag.takes == "list":
+                    values[flag.dest].append(value)
+                else:
+                    values[flag.dest] = value
+        else:
+            found.append(arg)
+        i += 1
+
+    required = [p for p in positionals if not p.endswith("?")]
+    if len(found) < len(required):
+        missing = required[len(found)]
+        raise PyociError(f"{prog}: missing argument: {missing.upper()}")
+    for name in positionals:
+        key = name.rstrip("?")
+        values[key] = found.pop(0) if found else None
+    if found:
+        if not rest:
+            raise PyociError(f"{prog}: unexpected argument: {found[0]}")
+        values[rest] = found
+    return Namespace(**values)
+
+
+def usage(prog, doc, flags, positionals, rest=None):
+    line = f"usage: {prog} [flags] " + " ".join(p.rstrip("?").upper() if not p.endswith("?") else f"[{p[:-1].upper()}]"
+                                               for p in positionals)
+    if rest:
+        line += f" [--] {rest.upper()}..."
+    out = [line, "", doc.strip().splitlines()[0], ""]
+    for f in flags:
+        shown = ", ".join(f.names) + ("" if f.takes is None else " VALUE")
+        out.append(f"  {shown:28} {f.help}")
+    return "\n".join(out) + "\n"
+
+
+CONTAINER_ID = ["container_id"]
 
 
 class Context:
@@ -128,12 +225,15 @@ def version_text():
 
 
 def main(argv=None):
+    global LOG_SETTINGS
     argv = sys.argv[1:] if argv is None else argv
-    from pyoci import log as logmod
-
     try:
         ctx, rest = parse_globals(argv)
-        logmod.configure(ctx.log_path, ctx.log_format, ctx.debug)
+        # pyoci.log takes these when it is first imported: most calls of
+        # start, state, kill and delete write no record and never load it.
+        LOG_SETTINGS = (ctx.log_path, ctx.log_format, ctx.debug)
+        if "pyoci.log" in sys.modules:
+            sys.modules["pyoci.log"].configure(*LOG_SETTINGS)
         if ctx.show_version or (rest and rest[0] == "version"):
             sys.stdout.write(version_text())
             return 0
@@ -145,14 +245,12 @@ def main(argv=None):
             raise PyociError(f"no such command: {name}")
         # __import__, not importlib: importlib pulls in warnings on every call.
         module = getattr(__import__(f"pyoci.cli.{COMMANDS[name]}").cli, COMMANDS[name])
-        from pyoci.cli import args as cli_args
-
         prog = f"pyoci {name}"
         command_rest = getattr(module, "REST", None)
         if any(a in ("-h", "--help") for a in rest[1:]) and not command_rest:
-            sys.stdout.write(cli_args.usage(prog, module.__doc__, module.FLAGS, module.POSITIONALS))
+            sys.stdout.write(usage(prog, module.__doc__, module.FLAGS, module.POSITIONALS))
             return 0
-        args = cli_args.parse(prog, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
+        args = parse(prog, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
         return module.run(ctx, args) or 0
     except PyociError as e:
         return fail(str(e), e.exit_code)

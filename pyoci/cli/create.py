@@ -1,5 +1,38 @@
 """Create a container: everything but the user's program, which waits for `start`."""
-from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, DRY_RUN, create_options
+from pyoci.cli import CONTAINER_ID, Flag
+from pyoci.errors import PyociError
+
+CREATE_FLAGS = [
+    Flag(("-b", "--bundle"), "bundle", str, ".", "bundle directory (default: .)"),
+    Flag("--console-socket", "console_socket", str, None, "AF_UNIX socket that receives the pty master"),
+    Flag("--pidfd-socket", "pidfd_socket", str, None, "AF_UNIX socket that receives a pidfd of the init"),
+    Flag("--pid-file", "pid_file", str, None, "write the init's host pid here"),
+    Flag("--no-pivot", "no_pivot", None, False, "move-mount and chroot instead of pivot_root"),
+    Flag("--no-new-keyring", "no_new_keyring", None, False, "keep the caller's session keyring"),
+    Flag("--preserve-fds", "preserve_fds", int, 0, "pass N fds after stdio (and LISTEN_FDS)"),
+]
+
+
+DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; create nothing")
+
+
+def create_options(ctx, args):
+    if args.preserve_fds < 0:
+        raise PyociError("--preserve-fds: must not be negative")
+    if args.pidfd_socket:
+        raise PyociError("--pidfd-socket: not supported by pyoci yet")
+    dry_run = getattr(args, "dry_run", False)
+    # First thing, before create's imports and validation: the wait it
+    # hides is longer than both (see cgroups.warm_migrations).
+    from pyoci import cgroups
+
+    stop_warming = (lambda: None) if dry_run else cgroups.warm_migrations(cgroups.hierarchies())
+    from pyoci.runtime.create import Options  # the import the warm-up overlaps
+
+    return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
+                   no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
+                   new_keyring=not args.no_new_keyring, dry_run=dry_run, stop_warming=stop_warming)
+
 
 FLAGS = CREATE_FLAGS + [DRY_RUN]
 POSITIONALS = CONTAINER_ID

@@ -1,5 +1,5 @@
 """Delete a stopped container (with --force, any container)."""
-from pyoci.cli.args import CONTAINER_ID, Flag
+from pyoci.cli import CONTAINER_ID, Flag
 
 FLAGS = [Flag(("-f", "--force"), "force", None, False, "kill the container first if it runs")]
 POSITIONALS = CONTAINER_ID

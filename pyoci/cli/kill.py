@@ -1,5 +1,5 @@
 """Send a signal (default SIGTERM) to a container's init, or with --all to all its processes."""
-from pyoci.cli.args import Flag
+from pyoci.cli import Flag
 
 FLAGS = [Flag(("-a", "--all"), "all", None, False, "signal every process in the container")]
 POSITIONALS = ["container_id", "signal?"]

@@ -1,7 +1,7 @@
 """List the containers under --root."""
 import sys
 
-from pyoci.cli.args import Flag
+from pyoci.cli import Flag
 from pyoci.jsonio import dumps
 
 

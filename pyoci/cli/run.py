@@ -1,5 +1,6 @@
 """Create and start a container, wait for it and exit with its status."""
-from pyoci.cli.args import CONTAINER_ID, CREATE_FLAGS, Flag, create_options
+from pyoci.cli import CONTAINER_ID, Flag
+from pyoci.cli.create import CREATE_FLAGS, create_options
 
 FLAGS = CREATE_FLAGS + [
     Flag(("-d", "--detach"), "detach", None, False, "return once the program has started"),

@@ -1,7 +1,7 @@
 """Write a default config.json into a bundle directory."""
 import os
 
-from pyoci.cli.args import Flag
+from pyoci.cli import Flag
 from pyoci.errors import PyociError
 from pyoci.jsonio import dumps_pretty
 

@@ -1,5 +1,5 @@
 """Start the user's program in a created container."""
-from pyoci.cli.args import CONTAINER_ID
+from pyoci.cli import CONTAINER_ID
 
 FLAGS = []
 POSITIONALS = CONTAINER_ID

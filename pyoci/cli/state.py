@@ -1,7 +1,7 @@
 """Print a container's state as JSON."""
 import sys
 
-from pyoci.cli.args import CONTAINER_ID
+from pyoci.cli import CONTAINER_ID
 from pyoci.jsonio import dumps_pretty
 
 FLAGS = []

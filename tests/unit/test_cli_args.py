@@ -1,7 +1,8 @@
 """The subcommand argument parser: runc's flag forms, exit-1 errors."""
 import pytest
 
-from pyoci.cli.args import CREATE_FLAGS, Flag, parse
+from pyoci.cli import Flag, parse
+from pyoci.cli.create import CREATE_FLAGS
 from pyoci.errors import PyociError
 
 KILL = [Flag(("-a", "--all"), "all")]
