@@ -96,13 +96,16 @@ def warm_migrations(found):
     started.acquire()
 
     def migrate_self():
-        pid = str(posix.getpid())
+        pid = str(posix.getpid()).encode()
         try:
             while not stop:
-                with open(procs, "w") as f:
+                fd = posix.open(procs, posix.O_WRONLY | posix.O_CLOEXEC)
+                try:
                     if started.locked():
                         started.release()
-                    f.write(pid)  # the write(2), and the wait, come with close
+                    posix.write(fd, pid)  # the wait, without the interpreter lock
+                finally:
+                    posix.close(fd)
                 time.sleep(0.002)
         except OSError:
             pass
