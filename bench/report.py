@@ -2,7 +2,7 @@
 JSON-ready dict, and that dict as a table."""
 from measure import summarize
 
-STEPS = ("create", "state", "start", "delete", "run", "exec", "kill")
+STEPS = ("create", "state", "start", "delete", "create+start+delete", "run", "exec", "kill")
 FLOOR = "python floor"
 FLOOR_STEPS = ("start", "state", "kill", "delete")
 # metric: (label in the table, scale from the stored unit to the shown one)
