@@ -138,12 +138,12 @@ def systemd_path(cgroups_path, container_id):
     return "/" + "/".join(nested + [leaf])
 
 
-def resolve(cgroups_path, container_id, systemd=False):
-    """{mountpoint: directory} for every hierarchy the container joins."""
+def resolve(cgroups_path, container_id, found, systemd=False):
+    """{mountpoint: directory} for every hierarchy in found (hierarchies())."""
     path = systemd_path(cgroups_path, container_id) if systemd else (cgroups_path or container_id)
     mine = own_cgroups() if not path.startswith("/") else {}
     dirs = {}
-    for h in hierarchies():
+    for h in found:
         base = "/" if path.startswith("/") else own_path(h, mine)
         dirs[h.mountpoint] = paths.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
     return dirs

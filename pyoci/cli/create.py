@@ -26,12 +26,14 @@ def create_options(ctx, args):
     # hides is longer than both (see cgroups.warm_migrations).
     from pyoci import cgroups
 
-    stop_warming = (lambda: None) if dry_run else cgroups.warm_migrations(cgroups.hierarchies())
+    hierarchies = cgroups.hierarchies()
+    stop_warming = (lambda: None) if dry_run else cgroups.warm_migrations(hierarchies)
     from pyoci.runtime.create import Options  # the import the warm-up overlaps
 
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
-                   new_keyring=not args.no_new_keyring, dry_run=dry_run, stop_warming=stop_warming)
+                   new_keyring=not args.no_new_keyring, dry_run=dry_run, stop_warming=stop_warming,
+                   hierarchies=hierarchies)
 
 
 FLAGS = CREATE_FLAGS + [DRY_RUN]

@@ -42,7 +42,7 @@ def listen_fds():
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
                  preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
-                 stop_warming=lambda: None):
+                 stop_warming=lambda: None, hierarchies=None):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -56,6 +56,8 @@ class Options:
         self.dry_run = dry_run
         # Ends cgroups.warm_migrations once the init has joined.
         self.stop_warming = stop_warming
+        # cgroups.hierarchies(), when the caller has read them already.
+        self.hierarchies = hierarchies
 
 
 class Creation:
@@ -74,7 +76,7 @@ class Creation:
 
     def run(self):
         opts = self.opts
-        hierarchies = cgroups.hierarchies()
+        hierarchies = cgroups.hierarchies() if opts.hierarchies is None else opts.hierarchies
         config = load_bundle_config(opts.bundle)
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
@@ -86,7 +88,7 @@ class Creation:
             process.setdefault("env", []).extend([f"LISTEN_FDS={nfds}", "LISTEN_PID=1"])
         linux = config.get("linux", {})
         resources.check_supported(linux.get("resources", {}))
-        cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id, opts.systemd_cgroup)
+        cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id, hierarchies, opts.systemd_cgroup)
         plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
                             new_keyring=opts.new_keyring, container_id=self.container.id)
