@@ -16,11 +16,6 @@ def results_of(rt):
     out = {figure: {metric: summarize(values) for metric, values in metrics.items()}
            for figure, metrics in rt.samples.items()}
     out["min memory limit"] = {"limit_kib": {"median": rt.memory_limit_kib} if rt.memory_limit_kib else FAILS_ALL}
-    if FLOOR in out:
-        # What the runtime adds to starting its interpreter: the part that faster code can cut.
-        for step in (s for s in FLOOR_STEPS if s in out):
-            out[f"{step} - floor"] = {metric: {"median": out[step][metric]["median"] - out[FLOOR][metric]["median"]}
-                                      for metric in ("wall_ms", "cpu_ms")}
     return out
 
 

@@ -10,8 +10,9 @@ the first is the subject that the others are compared to):
   container (if the runtime has `exec`) and `kill KILL` of a running one;
 - the sum of each round's create, start and delete: the whole lifecycle;
 - the VmRSS of the container's init as it waits between create and start;
-- the floor of the subject's interpreter (`-I -S -c pass`)
-  and the subject's start, state, kill and delete minus that floor;
+- the floor of the subject's interpreter (`-I -S -c pass`), and the
+  subject's start, state, kill and delete minus the floor measured right
+  after each (the median of those paired differences);
 - the total wall time of 50 sequential runs of /bin/true (--loops times);
 - 20 concurrent creates, then 20 concurrent starts, then 20 concurrent
   deletes: each phase's wall time and their total;
@@ -70,6 +71,7 @@ class Runtime:
         self.notes = []
         self.has_exec = None
         self.memory_limit_kib = None
+        self.floor = None  # the interpreter floor's argv, for the subject
         if invocation != self.command:
             self.notes.append(f"runs as `{shlex.join(host.CRUN_WRAPPER)} CMD`: wall and CPU include "
                               "unshare, sh and umount; peak RSS is the largest of them and the runtime")
@@ -151,14 +153,26 @@ def detect_exec(rt, bench):
         rt.force_delete(cid)
 
 
+def over_floor(rt, step):
+    """The step just measured minus the interpreter floor measured right
+    after it (subject only): paired, so that drift in the machine cancels."""
+    if rt.floor:
+        floor = measure(rt.floor)[0]
+        rt.record(f"{step} - floor", {metric: rt.samples[step][metric][-1] - floor[metric]
+                                      for metric in ("wall_ms", "cpu_ms")})
+
+
 def lifecycle_round(rt, bench):
     cid = bench.cid(rt, "life")
     rt.step("create", "--bundle", bench.true, cid)
     pid = json.loads(rt.step("state", cid))["pid"]
+    over_floor(rt, "state")
     rt.record("init", {"vmrss_kib": vm_rss_kib(pid)})
     rt.step("start", cid)
+    over_floor(rt, "start")
     wait_stopped(rt, cid)
     rt.step("delete", cid)
+    over_floor(rt, "delete")
     # The whole lifecycle as an engine drives it (the container's own run left out).
     rt.record(LIFECYCLE, {metric: sum(rt.samples[step][metric][-1] for step in ("create", "start", "delete"))
                           for metric in ("wall_ms", "cpu_ms")})
@@ -167,6 +181,7 @@ def lifecycle_round(rt, bench):
     if rt.has_exec:
         rt.step("exec", sleeper, "/bin/true")
     rt.step("kill", sleeper, "KILL")
+    over_floor(rt, "kill")
     wait_stopped(rt, sleeper)
     rt.untimed("delete", sleeper)
 
@@ -239,6 +254,7 @@ def measure_everything(runtimes, bench, floor, args):
     entries = [functools.partial(guarded, work, rt, bench)
                for work in (lifecycle_round, parallel_round) for rt in runtimes]
     if floor:
+        runtimes[0].floor = floor
         entries.append(functools.partial(floor_round, runtimes[0], floor))
     for i in range(args.runs):
         for entry in rotated(entries, i):
