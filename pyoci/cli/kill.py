@@ -6,7 +6,6 @@ POSITIONALS = ["container_id", "signal?"]
 
 
 def run(ctx, args):
-    from pyoci.runtime.kill import kill
-    from pyoci.runtime.signals import parse_signal
+    from pyoci.runtime.kill import kill, parse_signal
 
     kill(ctx.root, args.container_id, parse_signal(args.signal or "SIGTERM"), args.all)

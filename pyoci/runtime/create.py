@@ -70,13 +70,14 @@ class Creation:
         self.init_pid = 0
         self.cgroup_dirs = {}
         self.cgroups_made = []
+        self.hierarchies = []
         self.master_fd = None
         self.record = None
         self.host_mounts = None  # {"rootfs", "before"} when the host's mount namespace is shared
 
     def run(self):
         opts = self.opts
-        hierarchies = cgroups.hierarchies() if opts.hierarchies is None else opts.hierarchies
+        hierarchies = self.hierarchies = cgroups.hierarchies() if opts.hierarchies is None else opts.hierarchies
         config = load_bundle_config(opts.bundle)
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
@@ -185,7 +186,8 @@ class Creation:
             "owner": "",
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
-            "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made},
+            "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made,
+                       "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)},
             "host_mounts": self.host_mounts,
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,

@@ -1,13 +1,18 @@
 """`kill`: signal a created, running or paused container's init (or, with
 --all, every process in its cgroup).
 
+Signal names: TERM, SIGTERM, term or 15 all name one signal.  They come
+from the C module `_signal`: `signal` builds an enum of them, which costs
+`kill` more than everything else it does.
+
 The pid is checked against its recorded start time first, so a pid the
 kernel has reused is never signalled.
 """
+import _signal as signal
 import posix  # not os: see pyoci.paths
 
 from pyoci import cgroups
-from pyoci.errors import WrongState
+from pyoci.errors import PyociError, WrongState
 from pyoci.state import Container
 
 
@@ -31,3 +36,23 @@ def kill(root, container_id, sig, all_processes=False):
     if container.status() == "stopped" and not (all_processes and cgroups.pids(container.record["cgroup"]["dirs"])):
         raise WrongState("container not running")
     signal_container(container, sig, all_processes)
+
+
+def parse_signal(text):
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        if 0 < number < signal.NSIG:
+            return number
+        raise PyociError(f"invalid signal: {text}")
+    name = text.upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    if not name.startswith("SIG_") and isinstance(getattr(signal, name, None), int):
+        return getattr(signal, name)
+    for base, sign in (("SIGRTMIN", 1), ("SIGRTMAX", -1)):
+        prefix = base + ("+" if sign > 0 else "-")
+        if name.startswith(prefix) and name[len(prefix):].isdigit():
+            number = int(getattr(signal, base)) + sign * int(name[len(prefix):])
+            if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+                return number
+    raise PyociError(f"invalid signal: {text}")

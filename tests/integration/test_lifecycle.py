@@ -58,6 +58,34 @@ def test_create_start_kill_delete_transitions(runtime, sleeper):
     assert runtime("state", cid).returncode == 1
 
 
+def freezer_of(pid):
+    """The container's freezer files as the host mounts them: v1 freezer.state, v2 cgroup.freeze."""
+    found = []
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "freezer" in controllers.split(","):
+                found.append(f"/sys/fs/cgroup/freezer{path}/freezer.state")
+    return [p for p in found if os.path.exists(p)]
+
+
+def test_a_frozen_container_is_paused(runtime, sleeper):
+    cid, _ = sleeper
+    runtime("start", cid, check=True)
+    pid = runtime.state(cid)["pid"]
+    files = freezer_of(pid)
+    if not files:
+        pytest.skip("no v1 freezer hierarchy on this host")
+    try:
+        with open(files[0], "w") as f:
+            f.write("FROZEN")
+        wait_status(runtime, cid, "paused")
+    finally:
+        with open(files[0], "w") as f:
+            f.write("THAWED")
+    wait_status(runtime, cid, "running")
+
+
 def test_state_matches_the_spec_schema(runtime, sleeper):
     cid, _ = sleeper
     with open(os.path.join(SPEC_DIR, "state-schema.json")) as f:

@@ -639,7 +639,7 @@ def test_parse_options_unsupported(option):
     ("SIGRTMAX-1", signal.SIGRTMAX - 1), ("SIGRTMAX", signal.SIGRTMAX),
 ])
 def test_parse_signal(text, number):
-    from pyoci.runtime.signals import parse_signal
+    from pyoci.runtime.kill import parse_signal
 
     assert parse_signal(text) == int(number)
 
@@ -647,7 +647,7 @@ def test_parse_signal(text, number):
 @pytest.mark.parametrize("text", ["SIGFOO", "FOO", "", "0", "65", "-1", "-9", "0x9", "9 ", "SIG", "SIGRTMIN+x",
                                   "SIGRTMAX-"])
 def test_parse_signal_bad(text):
-    from pyoci.runtime.signals import parse_signal
+    from pyoci.runtime.kill import parse_signal
 
     with pytest.raises(PyociError, match="invalid signal"):
         parse_signal(text)
@@ -655,7 +655,7 @@ def test_parse_signal_bad(text):
 
 @pytest.mark.parametrize("text", ["SIGRTMIN+100", "SIGRTMAX-100", "SIGRTMIN+-1", "SIGRTMAX--1"])
 def test_parse_signal_realtime_out_of_range(text):
-    from pyoci.runtime.signals import parse_signal
+    from pyoci.runtime.kill import parse_signal
 
     with pytest.raises(PyociError, match="invalid signal"):
         parse_signal(text)
