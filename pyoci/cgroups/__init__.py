@@ -113,7 +113,10 @@ def warm_migrations(found):
             if started.locked():
                 started.release()
 
-    _thread.start_new_thread(migrate_self, ())
+    try:
+        _thread.start_new_thread(migrate_self, ())
+    except RuntimeError:  # no thread to be had (a pids limit on the runtime itself): join as before
+        return lambda: None
     # Hand the thread the interpreter lock until its first write is under
     # way; otherwise it waits up to the 5 ms switch interval to run at all.
     started.acquire()

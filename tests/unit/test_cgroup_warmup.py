@@ -41,3 +41,15 @@ def test_a_cgroup_it_cannot_write_ends_it_quietly(tmp_path):
 
 def test_no_hierarchy_no_thread():
     warm_migrations([])()
+
+
+def test_no_thread_to_be_had_means_no_warm_up(tmp_path, monkeypatch):
+    import _thread
+
+    def refuse(*_args):
+        raise RuntimeError("can't start new thread")
+
+    h, procs = own_procs_file(tmp_path)
+    monkeypatch.setattr(_thread, "start_new_thread", refuse)
+    warm_migrations([h])()
+    assert procs.read_text() == ""
