@@ -154,11 +154,18 @@ class Container:
             return "creating"
         if exists(self.start_socket):
             return "created"
-        from pyoci.cgroups import is_frozen
+        return "paused" if self.frozen() else "running"
 
-        if is_frozen(self.record.get("cgroup")):
-            return "paused"
-        return "running"
+    def frozen(self):
+        """A freezer file create recorded (cgroups.freezer_files) says frozen."""
+        for path in self.record.get("cgroup", {}).get("freezers", []):
+            try:
+                with open(path) as f:
+                    if f.read().strip() == ("1" if path.endswith("cgroup.freeze") else "FROZEN"):
+                        return True
+            except OSError:
+                continue
+        return False
 
     def spec_state(self, status=None):
         """The state as the spec and runc print it."""

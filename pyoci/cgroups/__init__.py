@@ -222,21 +222,10 @@ def remove_dirs(paths, attempts=50):
 
 def freezer_files(dirs, found):
     """The files that say whether the container is frozen: freezer.state in
-    the v1 freezer hierarchy, cgroup.freeze in v2 (create records them, so
-    that every status check reads these and nothing else)."""
+    the v1 freezer hierarchy, cgroup.freeze in v2.  create records them, so
+    that a status check (pyoci.state) reads these and nothing else."""
     return [paths.join(dirs[h.mountpoint], "cgroup.freeze" if h.v2 else "freezer.state")
             for h in found if h.v2 or "freezer" in h.controllers]
-
-
-def is_frozen(record):
-    for path in (record or {}).get("freezers", []):
-        try:
-            with open(path) as f:
-                if f.read().strip() == ("1" if path.endswith("cgroup.freeze") else "FROZEN"):
-                    return True
-        except OSError:
-            continue
-    return False
     for d in record.get("dirs", {}).values():
         for name, frozen in (("freezer.state", "FROZEN"), ("cgroup.freeze", "1")):
             try:

@@ -11,15 +11,18 @@ kernel has reused is never signalled.
 import _signal as signal
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups
 from pyoci.errors import PyociError, WrongState
 from pyoci.state import Container
 
 
+def cgroup_pids(container):
+    from pyoci import cgroups  # only for --all: a plain kill never needs it
+
+    return cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))
+
+
 def signal_container(container, sig, all_processes=False):
-    pids = []
-    if all_processes:
-        pids = cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))
+    pids = cgroup_pids(container) if all_processes else []
     if container.init_alive():
         pids = [container.record["pid"]] + [p for p in pids if p != container.record["pid"]]
     for pid in pids:
@@ -33,7 +36,7 @@ def signal_container(container, sig, all_processes=False):
 def kill(root, container_id, sig, all_processes=False):
     container = Container(root, container_id)
     container.load()
-    if container.status() == "stopped" and not (all_processes and cgroups.pids(container.record["cgroup"]["dirs"])):
+    if container.status() == "stopped" and not (all_processes and cgroup_pids(container)):
         raise WrongState("container not running")
     signal_container(container, sig, all_processes)
 

@@ -8,7 +8,6 @@ means a step after start failed.  Then the poststart hooks run.
 import posix  # not os: see pyoci.paths
 import _socket  # not `socket`, which imports enum: a few ms on every start
 
-from pyoci import messages
 from pyoci.errors import PyociError, WrongState
 from pyoci.jsonio import dumps
 from pyoci.state import START_SOCKET, Container, at_short_path
@@ -54,8 +53,10 @@ def release(container):
             raise WrongState("cannot start a container that has stopped") from None
         sock.send(dumps(state).encode())
         posix.unlink(container.start_socket)
-        reply = sock.recv(messages.SIZE)
+        reply = sock.recv(4096)  # one message (SOCK_SEQPACKET), if any
     finally:
         sock.close()
     if reply:
+        from pyoci import messages  # only for a failure: start is on every engine's hot path
+
         raise PyociError(messages.Message(reply).describe())

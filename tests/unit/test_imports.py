@@ -5,12 +5,16 @@ Counted by module, not timed.
 The probe runs the way the installed `pyoci` launcher does: `python -I -S`
 with the package's site-packages appended by hand, so nothing `site` loads
 hides what pyoci itself imports."""
+import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 import pyoci
 from bundle import default_config, write_bundle
+from pyoci.state import process_start_time
 
 NEVER = {"argparse", "jsonschema", "gettext", "locale", "shutil"}
 # What start, state, kill and delete must not pay for: each costs about as
@@ -50,3 +54,32 @@ def test_create_validates_and_plans_without_general_purpose_modules(tmp_path):
     loaded = modules_after(["--root", str(tmp_path / "root"), "create", "--dry-run", "-b", str(bundle), "x"])
     assert {"pyoci.spec.validator", "pyoci.plan.compile"} <= loaded  # it validated and planned
     assert not loaded & (NEVER | HEAVY - {"_cffi_backend"}), loaded & (NEVER | HEAVY)
+
+
+@pytest.fixture
+def running(tmp_path):
+    """A state root holding one `running` container whose init is a sleep
+    this test started (no root needed, nothing of the host's touched)."""
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        root = tmp_path / "root"
+        (root / "c1").mkdir(parents=True)
+        record = {"ociVersion": "1.3.0", "id": "c1", "pid": sleeper.pid,
+                  "init_start_time": process_start_time(sleeper.pid)[0], "bundle": str(tmp_path),
+                  "rootfs": str(tmp_path), "created": "2026-01-01T00:00:00Z", "owner": "", "annotations": {},
+                  "hooks": {}, "cgroup": {"dirs": {}, "made": [], "freezers": []}, "host_mounts": None,
+                  "has_process": True}
+        (root / "c1" / "state.json").write_text(json.dumps(record))
+        yield str(root)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_state_and_kill_of_a_running_container_load_only_what_they_use(running):
+    """No cgroup code for a status (create recorded the freezer files), no
+    log module without a record to write, no hooks without hooks."""
+    for argv in (["state", "c1"], ["kill", "c1", "TERM"]):
+        loaded = modules_after(["--root", running, *argv])
+        assert "pyoci.state" in loaded, argv
+        assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.messages"}, (argv, loaded)
