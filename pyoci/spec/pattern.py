@@ -90,12 +90,16 @@ class _Parser:
             node = ("repeat", node, bounds[0], bounds[1])
 
     def counted_ahead(self):
-        """`{` starts a count only as `{m}`, `{m,}` or `{m,n}`; otherwise re
-        takes it literally, and so do we."""
+        """`{` starts a count only as `{m}`, `{m,}`, `{,n}` or `{m,n}` (ASCII
+        digits); otherwise re takes it literally, and so do we."""
         end = self.source.find("}", self.i)
         body = self.source[self.i + 1:end] if end > 0 else ""
         low, comma, high = body.partition(",")
-        return (low.isdigit() or (comma and low == "")) and (high == "" or high.isdigit())
+
+        def number(text):
+            return text.isascii() and text.isdigit()
+
+        return (number(low) or bool(comma and not low)) and (not high or number(high))
 
     def counted(self):
         end = self.source.index("}", self.i)
