@@ -40,9 +40,9 @@ def listen_fds():
 
 
 class Options:
-    def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
+    def __init__(self, hierarchies, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
                  preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
-                 stop_warming=lambda: None, hierarchies=None):
+                 stop_warming=lambda: None):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -56,7 +56,7 @@ class Options:
         self.dry_run = dry_run
         # Ends cgroups.warm_migrations once the init has joined.
         self.stop_warming = stop_warming
-        # cgroups.hierarchies(), when the caller has read them already.
+        # cgroups.hierarchies(), read by the caller (it starts the warm-up with them).
         self.hierarchies = hierarchies
 
 
@@ -77,7 +77,7 @@ class Creation:
 
     def run(self):
         opts = self.opts
-        hierarchies = self.hierarchies = cgroups.hierarchies() if opts.hierarchies is None else opts.hierarchies
+        hierarchies = self.hierarchies = opts.hierarchies
         config = load_bundle_config(opts.bundle)
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
