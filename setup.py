@@ -1,6 +1,7 @@
 """Build glue setup.cfg cannot express: the cffi shim, the schema copy and
 the compiled `pyoci` launcher."""
 import os
+import runpy
 import shutil
 import subprocess
 
@@ -13,16 +14,20 @@ from distutils.command.build_scripts import build_scripts  # noqa: E402
 LAUNCHER = "pyoci/_native/launcher.c"
 
 
-class BuildWithSchema(build_py):
-    """Ship spec/*.json (the schema pyoci validates against) as pyoci/schema."""
+class BuildPackage(build_py):
+    """Ship spec/*.json (the schema pyoci validates against) as pyoci/schema,
+    and the modules compiled into pyoci's module archive."""
 
     def run(self):
         super().run()
-        target = os.path.join(self.build_lib, "pyoci", "schema")
+        package = os.path.join(self.build_lib, "pyoci")
+        target = os.path.join(package, "schema")
         os.makedirs(target, exist_ok=True)
         for name in os.listdir("spec"):
             if name.endswith(".json"):
                 shutil.copy(os.path.join("spec", name), target)
+        # By path: the package being built is not importable from here.
+        runpy.run_path("pyoci/module_archive.py")["write"](package)
 
 
 class BuildLauncher(build_scripts):
@@ -44,5 +49,5 @@ setup(
     # The launcher's source stands in the scripts list so that setuptools
     # runs build_scripts (which compiles it) and installs the result.
     scripts=[LAUNCHER],
-    cmdclass={"build_py": BuildWithSchema, "build_scripts": BuildLauncher},
+    cmdclass={"build_py": BuildPackage, "build_scripts": BuildLauncher},
 )
