@@ -6,7 +6,6 @@ cgroup2 mount, joined too as runc does).  linux.cgroupsPath is taken from
 each hierarchy's root when absolute and from this process's own cgroup when
 relative; absent, it is "<id>" relative, as runc does.
 """
-import _thread
 import posix  # not os: see pyoci.paths
 import time
 
@@ -70,57 +69,6 @@ def own_path(h, mine):
     if h.v2:
         return mine.get("", "/")
     return next((mine[c] for c in h.controllers if c in mine), "/")
-
-
-def warm_migrations(found):
-    """Pay, in a background thread, the wait of the first cgroup migration
-    (create, before the init joins).  Returns a function that stops it.
-
-    A write to cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for
-    writing, which, from its idle fast-path state, first waits for an RCU
-    grace period: 8-17 ms on this class of machine, longer than validating
-    a config, and runc pays it too.  For one grace period after a write the
-    next writer does not wait.  So the runtime migrates itself into its own
-    cgroup (a no-op move) right away and again every 2 ms until the init
-    has joined; the init's join then finds the lock ready.  Forks elsewhere
-    take the lock's slower read side meanwhile, as during any migration.
-    Where the runtime cannot write its own cgroup the thread just ends, and
-    the join waits as it would have."""
-    mine = own_cgroups()
-    h = next((h for h in found if h.v2), found[0] if found else None)
-    if h is None:
-        return lambda: None
-    procs = paths.join(h.mountpoint, own_path(h, mine).lstrip("/"), "cgroup.procs")
-    stop = []
-    started = _thread.allocate_lock()
-    started.acquire()
-
-    def migrate_self():
-        pid = str(posix.getpid()).encode()
-        try:
-            while not stop:
-                fd = posix.open(procs, posix.O_WRONLY | posix.O_CLOEXEC)
-                try:
-                    if started.locked():
-                        started.release()
-                    posix.write(fd, pid)  # the wait, without the interpreter lock
-                finally:
-                    posix.close(fd)
-                time.sleep(0.002)
-        except OSError:
-            pass
-        finally:
-            if started.locked():
-                started.release()
-
-    try:
-        _thread.start_new_thread(migrate_self, ())
-    except RuntimeError:  # no thread to be had (a pids limit on the runtime itself): join as before
-        return lambda: None
-    # Hand the thread the interpreter lock until its first write is under
-    # way; otherwise it waits up to the 5 ms switch interval to run at all.
-    started.acquire()
-    return lambda: stop.append(True)
 
 
 def systemd_path(cgroups_path, container_id):

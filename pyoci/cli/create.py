@@ -21,19 +21,11 @@ def create_options(ctx, args):
         raise PyociError("--preserve-fds: must not be negative")
     if args.pidfd_socket:
         raise PyociError("--pidfd-socket: not supported by pyoci yet")
-    dry_run = getattr(args, "dry_run", False)
-    # First thing, before create's imports and validation: the wait it
-    # hides is longer than both (see cgroups.warm_migrations).
-    from pyoci import cgroups
-
-    hierarchies = cgroups.hierarchies()
-    stop_warming = (lambda: None) if dry_run else cgroups.warm_migrations(hierarchies)
-    from pyoci.runtime.create import Options  # the import the warm-up overlaps
+    from pyoci.runtime.create import Options
 
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
-                   new_keyring=not args.no_new_keyring, dry_run=dry_run, stop_warming=stop_warming,
-                   hierarchies=hierarchies)
+                   new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False))
 
 
 FLAGS = CREATE_FLAGS + [DRY_RUN]
@@ -41,7 +33,7 @@ POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
-    opts = create_options(ctx, args)  # first: it starts work that overlaps the imports
+    opts = create_options(ctx, args)
     from pyoci.runtime.create import create
 
     create(ctx.root, args.container_id, opts)

@@ -11,7 +11,7 @@ POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
-    opts = create_options(ctx, args)  # first: it starts work that overlaps the imports
+    opts = create_options(ctx, args)
     from pyoci.runtime.run import run as run_container
 
     return run_container(ctx.root, args.container_id, opts, detach=args.detach,

@@ -40,9 +40,8 @@ def listen_fds():
 
 
 class Options:
-    def __init__(self, hierarchies, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
-                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
-                 stop_warming=lambda: None):
+    def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
+                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -54,10 +53,6 @@ class Options:
         self.new_keyring = new_keyring
         # Print the launch plan instead of creating anything.
         self.dry_run = dry_run
-        # Ends cgroups.warm_migrations once the init has joined.
-        self.stop_warming = stop_warming
-        # cgroups.hierarchies(), read by the caller (it starts the warm-up with them).
-        self.hierarchies = hierarchies
 
 
 class Creation:
@@ -77,7 +72,7 @@ class Creation:
 
     def run(self):
         opts = self.opts
-        hierarchies = self.hierarchies = opts.hierarchies
+        hierarchies = self.hierarchies = cgroups.hierarchies()
         config = load_bundle_config(opts.bundle)
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
@@ -166,7 +161,6 @@ class Creation:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
-        self.opts.stop_warming()
         if plan.oom_score_adj is not None:
             try:
                 with open(f"/proc/{pid}/oom_score_adj", "w") as f:
@@ -290,7 +284,6 @@ def create(root, container_id, opts):
             creation.undo()
         raise
     finally:
-        opts.stop_warming()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if container is not None:
