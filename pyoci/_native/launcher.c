@@ -23,13 +23,13 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* How long the warm-up may outlive nothing but itself: create's init has
- * joined its cgroup well within this, and `run` lives on after it. */
+/* The warm-up's limit, should the runtime not end it: a create's init has
+ * joined its cgroup well within this. */
 #define WARM_BUDGET_MS 200
+#define WARMUP_VARIABLE "PYOCI_WARMUP_PID"
 #define WARM_EVERY_MS 2
 
 static const char BOOTSTRAP[] =
@@ -85,7 +85,7 @@ static int own_cgroup_procs(char *procs, size_t size)
 }
 
 /* Pay the wait of create's first cgroup migration while the interpreter
- * starts, in a process of its own.
+ * starts, in a process of its own; returns its pid, or 0.
  *
  * A write to cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for
  * writing, which, from its idle fast-path state, first waits for an RCU grace
@@ -93,31 +93,29 @@ static int own_cgroup_procs(char *procs, size_t size)
  * meanwhile, so even mkdir of the container's cgroups waits behind it.  For a
  * grace period after a write the next writer does not wait.  So a helper
  * moves itself into its own cgroup (a no-op move) at once and again every
- * WARM_EVERY_MS while the runtime lives, for at most WARM_BUDGET_MS: create's
- * mkdirs and the init's join then find the lock ready.  Forks elsewhere take
- * the lock's slower read side meanwhile, as during any migration.
+ * WARM_EVERY_MS: create's mkdirs and the init's join then find the lock ready.
+ * Forks elsewhere take the lock's slower read side meanwhile, as during any
+ * migration.
  *
- * The helper is forked twice, so that no zombie child is left to the runtime
- * (which waits for its own children), and closes every descriptor, so that an
- * engine reading the runtime's output sees its end when the runtime exits.
+ * The helper is the runtime's child, named to it in WARMUP_VARIABLE:
+ * pyoci/warmup.py ends and reaps it once the init has joined, or when the
+ * command ends, so it is never left to an engine's subreaper.  It closes
+ * every descriptor, so that an engine reading the runtime's output is not
+ * held up, and ends by itself if the runtime dies or WARM_BUDGET_MS passes.
  * Anything failing just ends it: the join then waits as it would have. */
-static void warm_migrations(void)
+static pid_t warm_migrations(void)
 {
     char procs[PATH_MAX + 32], pid[24];
     if (!own_cgroup_procs(procs, sizeof(procs)))
-        return;
+        return 0;
     int runtime = (int)syscall(SYS_pidfd_open, getpid(), 0);
     if (runtime < 0)
-        return;
-    pid_t middle = fork();
-    if (middle != 0) {
-        if (middle > 0)
-            waitpid(middle, NULL, 0);
+        return 0;
+    pid_t helper = fork();
+    if (helper != 0) {
         close(runtime);
-        return;
+        return helper > 0 ? helper : 0;
     }
-    if (fork() != 0)
-        _exit(0);
     if ((runtime > 0 && close_range(0, (unsigned)runtime - 1, 0) != 0) || close_range((unsigned)runtime + 1, ~0U, 0) != 0)
         _exit(0);
     int len = snprintf(pid, sizeof(pid), "%d", getpid());
@@ -137,11 +135,15 @@ static void warm_migrations(void)
 
 int main(int argc, char **argv)
 {
-    /* Any argument will do (a container named "run" costs a no-op helper):
-     * telling the command from the global flags' values is the CLI's job. */
+    /* Any argument will do (a container named "run" costs a helper ended at
+     * once): telling the command from the global flags' values is the CLI's. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0) {
-            warm_migrations();
+            pid_t helper = warm_migrations();
+            char value[24];
+            snprintf(value, sizeof(value), "%d", (int)helper);
+            if (helper > 0)
+                setenv(WARMUP_VARIABLE, value, 1);
             break;
         }
 

@@ -13,6 +13,7 @@ import gc
 import posix  # not os: see pyoci.paths
 import sys
 
+from pyoci import warmup
 from pyoci.errors import PyociError
 from pyoci.paths import abspath, join
 
@@ -275,6 +276,7 @@ def run_and_exit():
     cost ~4 ms of a create."""
     gc.disable()
     code = main()
+    warmup.end()  # the launcher's helper, if create did not end it (pyoci.warmup)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -13,7 +13,7 @@ import _socket  # not `socket`, which imports enum (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, messages, native, paths
+from pyoci import SPEC_VERSION, cgroups, messages, native, paths, warmup
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.jsonio import dumps
@@ -161,6 +161,7 @@ class Creation:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
+        warmup.end()  # the lock it kept ready is taken
         if plan.oom_score_adj is not None:
             try:
                 with open(f"/proc/{pid}/oom_score_adj", "w") as f:

@@ -1,0 +1,27 @@
+"""The launcher's cgroup warm-up helper (warm_migrations in
+pyoci/_native/launcher.c), ended here.
+
+The launcher starts it for create and run, as a child of the runtime, and
+names it in PYOCI_WARMUP_PID.  create ends it once the init has joined its
+cgroup (after that, nothing waits on the lock it keeps ready), and
+run_and_exit ends it whichever way a command ends.  Ended means killed and
+reaped: it must not outlive the command and be adopted, as a stray exit, by
+an engine's subreaper.
+"""
+import posix  # not os: see pyoci.paths
+
+VARIABLE = b"PYOCI_WARMUP_PID"
+
+
+def end():
+    """Kill and reap the helper, if there is one; again, it does nothing."""
+    pid = posix.environ.pop(VARIABLE, None)
+    if pid is None:
+        return
+    posix.unsetenv(VARIABLE)  # nothing this command starts should see it
+    try:
+        pid = int(pid)
+        posix.kill(pid, 9)
+        posix.waitpid(pid, 0)
+    except (ValueError, OSError):  # not a pid of ours (set by hand): nothing of ours to end
+        pass
