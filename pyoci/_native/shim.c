@@ -135,9 +135,43 @@ static int open_in_root(const char *path, int flags)
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+#define MAX_SYMLINKS 40 /* as the kernel's path walk */
+
+static int mkdir_all_in_root_via(const char *path, int is_file, int links);
+
 /* Create the directories of path inside the rootfs (and the last component as
- * a file when is_file) and return an O_PATH fd of it. */
+ * a file when is_file) and return an O_PATH fd of it.  A component that is a
+ * symlink to something missing is followed, inside the rootfs, and its target
+ * made: a destination under "/link" where the image has link -> /elsewhere
+ * lands in the rootfs's /elsewhere, as runc's secure join puts it. */
 static int mkdir_all_in_root(const char *path, int is_file)
+{
+    return mkdir_all_in_root_via(path, is_file, 0);
+}
+
+/* path with its component at p (a symlink, as read into target) replaced by
+ * the symlink's target; the rest after the component follows when not last. */
+static int follow_dangling(char *buf, char *p, const char *target, const char *rest, int is_file, int links)
+{
+    char joined[PATH_MAX];
+    int n;
+    if (links >= MAX_SYMLINKS) {
+        errno = ELOOP;
+        return -1;
+    }
+    *p = '\0'; /* buf is now the directory holding the link, relative to the root */
+    if (target[0] == '/')
+        n = snprintf(joined, sizeof joined, "%s/%s", target, rest);
+    else
+        n = snprintf(joined, sizeof joined, "%s%s/%s", buf, target, rest);
+    if (n < 0 || (size_t)n >= sizeof joined) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return mkdir_all_in_root_via(joined, is_file, links + 1);
+}
+
+static int mkdir_all_in_root_via(const char *path, int is_file, int links)
 {
     char buf[PATH_MAX];
     size_t len = strlen(path);
@@ -186,6 +220,13 @@ static int mkdir_all_in_root(const char *path, int is_file)
                 return -1;
             }
             next = open_in_root(buf, O_PATH);
+            char target[PATH_MAX];
+            ssize_t n;
+            if (next < 0 && errno == ENOENT && (n = readlinkat(parent, p, target, sizeof target - 1)) >= 0) {
+                target[n] = '\0';
+                close(parent);
+                return follow_dangling(buf, p, target, last ? "" : end + 1, is_file, links);
+            }
         }
         if (next < 0) {
             int e = errno;
@@ -823,6 +864,15 @@ static void reset_signals(void)
 static void child_main(struct pyoci_launch *l)
 {
     report_fd = l->sync_fd;
+    /* Until execve (which sets it back for the user's program), no process
+     * of the container may ptrace this one or open its /proc/<pid>/mem,
+     * environ or exe: it is a copy of the runtime's interpreter, with the
+     * runtime's memory.  A process of the same user may do all that to a
+     * dumpable process, and another container's processes can see this one
+     * when they share its pid namespace.  (A rootless runtime will have to
+     * lift this for the moment it writes the id maps, as runc does.) */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail(l, -1, errno, 0);
     for (int i = 0; i < l->nclose; i++)
         syscall(SYS_close_range, l->close_first[i], l->close_last[i], 0);
     reset_signals();
