@@ -9,7 +9,7 @@ import posix  # not os: see pyoci.paths
 import _socket  # not `socket`, which imports enum (a few ms per command)
 
 # enum pyoci_msg_type in _native/shim.h (pyoci.native checks they agree)
-MSG_USERNS, MSG_PID, MSG_SYNC, MSG_CONSOLE, MSG_READY, MSG_ERROR = range(1, 7)
+MSG_USERNS, MSG_PID, MSG_SYNC, MSG_CONSOLE, MSG_READY, MSG_ERROR, MSG_SECCOMP = range(1, 8)
 
 # struct pyoci_msg: int type, step, err, status, pid; char label[500].
 # Decoded with memoryview casts (C ints, native order), not the struct

@@ -14,8 +14,9 @@ from pyoci._native._shim import ffi, lib
 # loading the shim; hold it to the C header here, where the shim is loaded.
 assert messages.SIZE == ffi.sizeof("struct pyoci_msg")
 assert (messages.MSG_USERNS, messages.MSG_PID, messages.MSG_SYNC, messages.MSG_CONSOLE, messages.MSG_READY,
-        messages.MSG_ERROR) == (lib.PYOCI_MSG_USERNS, lib.PYOCI_MSG_PID, lib.PYOCI_MSG_SYNC, lib.PYOCI_MSG_CONSOLE,
-                                lib.PYOCI_MSG_READY, lib.PYOCI_MSG_ERROR)
+        messages.MSG_ERROR, messages.MSG_SECCOMP) == (
+    lib.PYOCI_MSG_USERNS, lib.PYOCI_MSG_PID, lib.PYOCI_MSG_SYNC, lib.PYOCI_MSG_CONSOLE, lib.PYOCI_MSG_READY,
+    lib.PYOCI_MSG_ERROR, lib.PYOCI_MSG_SECCOMP)
 
 
 class _Packer:

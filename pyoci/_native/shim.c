@@ -497,6 +497,52 @@ static int loopback_up(void)
     return r;
 }
 
+/* Send fd to the parent in a message of this type, wait for its ack (it has
+ * passed the fd on by then), and close our copy. */
+static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd)
+{
+    struct pyoci_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.step = step;
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
+        return -1;
+    wait_ack(l->sync_fd);
+    close(fd);
+    return 0;
+}
+
+/* Load the BPF program; with SECCOMP_FILTER_FLAG_NEW_LISTENER (the profile
+ * uses SCMP_ACT_NOTIFY) the kernel returns the notify fd, which goes to the
+ * parent for the seccomp agent at linux.seccomp.listenerPath.  The filter
+ * already applies to the sendmsg and recv that hand the fd over: a profile
+ * that sends those to the agent blocks the init before the agent has it. */
+static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
+{
+    struct sock_fprog prog = {.len = (unsigned short)st->n[0], .filter = (struct sock_filter *)(void *)st->s[0]};
+    unsigned int flags = (unsigned int)st->n[1];
+    if (!flags)
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+    int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (r < 0 || !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+        return r < 0 ? -1 : 0;
+    return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, r);
+}
+
 static int do_console(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -518,28 +564,8 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
     }
 
     /* Hand the master to the parent, which passes it on to --console-socket. */
-    struct pyoci_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = PYOCI_MSG_CONSOLE;
-    m.step = step;
-    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
+    if (hand_over_fd(l, PYOCI_MSG_CONSOLE, step, master) < 0)
         return -1;
-    wait_ack(l->sync_fd);
-    close(master);
 
     if (ioctl(slave, TIOCSCTTY, 0) < 0)
         return -1;
@@ -831,12 +857,8 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_WAIT_START:
         wait_start(l);
         return 0;
-    case PYOCI_OP_SECCOMP: {
-        struct sock_fprog prog = {.len = (unsigned short)st->n[0], .filter = (struct sock_filter *)(void *)st->s[0]};
-        if (st->n[1])
-            return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)st->n[1], &prog);
-        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-    }
+    case PYOCI_OP_SECCOMP:
+        return load_seccomp(l, i, st);
     case PYOCI_OP_CLOSE_ON_EXEC:
         return close_on_exec(l);
     case PYOCI_OP_EXEC:

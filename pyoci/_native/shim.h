@@ -58,7 +58,8 @@ enum pyoci_msg_type {
     PYOCI_MSG_SYNC,        /* step reached a sync point (phase in status) */
     PYOCI_MSG_CONSOLE,     /* carries the pty master as SCM_RIGHTS */
     PYOCI_MSG_READY,       /* setup done, waiting for start */
-    PYOCI_MSG_ERROR        /* step failed: step, err (errno), status (hook exit status), label */
+    PYOCI_MSG_ERROR,       /* step failed: step, err (errno), status (hook exit status), label */
+    PYOCI_MSG_SECCOMP      /* carries the seccomp notify fd as SCM_RIGHTS; ack once it is passed on */
 };
 
 struct pyoci_msg {

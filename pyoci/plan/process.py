@@ -67,6 +67,12 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     masks, last = capability_masks(process, log)
     seccomp = seccomp_step(config, log)
     load_early = seccomp and not process.get("noNewPrivileges")
+    # A notify fd must reach the seccomp agent while create still runs.
+    load_before_start = False
+    if seccomp and not load_early:
+        from pyoci.security.seccomp import NEW_LISTENER
+
+        load_before_start = bool(seccomp.n[1] & NEW_LISTENER)
     if load_early:
         # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
         # while the init still has it, before any capability is dropped, and
@@ -88,12 +94,14 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     env = process.get("env", [])
     args = process["args"]
     plan.add("RESOLVE_EXEC", f"process.args[0] {args[0]}: exec", s=(args[0], environment_path(env)))
+    if load_before_start:
+        plan.steps.append(seccomp)
     plan.add("WAIT_START", "start")
     for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
         add_hook(plan, hook, f"hooks.startContainer[{i}]")
     if not load_early:
         plan.add("CLOSE_ON_EXEC", "fds: close on exec")
-    if seccomp and process.get("noNewPrivileges"):
+    if seccomp and not load_early and not load_before_start:
         # As late as possible: a profile may block what the runtime itself
         # still needs (getcwd, the hooks' execve), never the program's start.
         plan.steps.append(seccomp)

@@ -150,6 +150,9 @@ class Creation:
             elif msg.type == messages.MSG_CONSOLE:
                 self._got_console(msg.fds)
                 sock.send(ACK)
+            elif msg.type == messages.MSG_SECCOMP:
+                self._got_seccomp_fd(msg.fds, config)
+                sock.send(ACK)
             elif msg.type == messages.MSG_READY:
                 self._ready()
                 return
@@ -196,9 +199,26 @@ class Creation:
             self.master_fd = fds[0]
             return
         try:
-            from pyoci.console import send_master
+            from pyoci.handover import send_fd
 
-            send_master(self.opts.console_socket, fds[0])
+            send_fd(self.opts.console_socket, b"/dev/ptmx", fds[0], "--console-socket")
+        finally:
+            posix.close(fds[0])
+
+    def _got_seccomp_fd(self, fds, config):
+        """The notify fd of a profile with SCMP_ACT_NOTIFY, to its agent with
+        the container process state (runtime-spec, config-linux.md)."""
+        if not fds:
+            raise PyociError("linux.seccomp: no notify fd received")
+        seccomp = config["linux"]["seccomp"]
+        process_state = {"ociVersion": SPEC_VERSION, "fds": ["seccompFd"], "pid": self.init_pid,
+                         "state": self.container.spec_state("creating")}
+        if "listenerMetadata" in seccomp:
+            process_state["metadata"] = seccomp["listenerMetadata"]
+        try:
+            from pyoci.handover import send_fd
+
+            send_fd(seccomp["listenerPath"], dumps(process_state).encode(), fds[0], "linux.seccomp.listenerPath")
         finally:
             posix.close(fds[0])
 

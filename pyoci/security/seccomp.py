@@ -6,6 +6,11 @@ are skipped, as runc does (profiles list syscalls of many kernels); an
 unknown action, architecture or operator is the schema's error.  A rule
 comparing one argument twice becomes one rule per comparison (libseccomp
 refuses the pair in one rule; runc does the same).
+
+SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath: the filter is then loaded
+with SECCOMP_FILTER_FLAG_NEW_LISTENER while `create` still runs, and create
+sends the notify fd and the container process state to the seccomp agent
+listening there (pyoci.runtime.create).
 """
 import posix  # not os: see pyoci.paths
 
@@ -22,16 +27,16 @@ ACTIONS = {
     "SCMP_ACT_TRACE": 0x7FF00000,
     "SCMP_ACT_LOG": 0x7FFC0000,
     "SCMP_ACT_ALLOW": 0x7FFF0000,
+    "SCMP_ACT_NOTIFY": 0x7FC00000,
 }
 OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
              "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
 FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
          "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32}
+NEW_LISTENER = 8  # SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd
 
 
 def action_value(name, errno_ret, field):
-    if name == "SCMP_ACT_NOTIFY":
-        raise ConfigError(f"{field}: SCMP_ACT_NOTIFY (seccomp user notification) is not supported by pyoci yet")
     if name not in ACTIONS:
         raise ConfigError(f"{field}: unknown seccomp action {name!r}")
     value = ACTIONS[name]
@@ -44,8 +49,6 @@ def compile_profile(profile, log=None):
     """(bpf bytes, SECCOMP_FILTER_FLAG_* bits) for linux.seccomp."""
     from pyoci import native
 
-    if profile.get("listenerPath"):
-        raise ConfigError("linux.seccomp.listenerPath: seccomp user notification is not supported by pyoci yet")
     default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"), "linux.seccomp.defaultAction")
     flags = 0
     for i, flag in enumerate(profile.get("flags", [])):
@@ -73,6 +76,10 @@ def compile_profile(profile, log=None):
                     log.debug(f"{field}: syscall {name} is unknown here, skipped")
                 continue
             rules.extend((action, number, group) for group in groups)
+    if ACTIONS["SCMP_ACT_NOTIFY"] in [default] + [rule[0] for rule in rules]:
+        if not profile.get("listenerPath"):
+            raise ConfigError("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a seccomp agent to listen here")
+        flags |= NEW_LISTENER
     try:
         return native.seccomp_filter(default, archs, rules), flags
     except OSError as e:

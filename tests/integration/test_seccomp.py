@@ -65,12 +65,80 @@ def test_allow_list_with_default_errno_ret(runtime):
     assert "allowed" in out and "Function not implemented" in out
 
 
-def test_notify_is_refused_with_a_clear_error(runtime):
-    profile = dict(BASE_ALLOW, syscalls=[{"names": ["getcwd"], "action": "SCMP_ACT_NOTIFY"}],
-                   listenerPath="/run/nowhere.sock")
+# struct seccomp_notif is 80 bytes, struct seccomp_notif_resp 24 (linux/seccomp.h).
+NOTIF_RECV, NOTIF_SEND = 0xC0502100, 0xC0182101
+EXDEV = 18
+
+
+def seccomp_agent(path, answer_errno):
+    """A seccomp agent on path, in a thread: it takes one connection, keeps
+    the container process state and the notify fd it carries, then fails
+    every notified syscall with answer_errno.  Returns the dict it fills."""
+    import fcntl
+    import json
+    import socket
+    import struct
+    import threading
+
+    got = {}
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        payload, fds, _flags, _addr = socket.recv_fds(conn, 65536, 4)
+        conn.close()
+        listener.close()
+        got["state"], got["fds"] = json.loads(payload), fds
+        notif = bytearray(80)
+        while True:
+            try:
+                fcntl.ioctl(fds[0], NOTIF_RECV, notif, True)
+                notif_id, _pid, _flags, nr = struct.unpack_from("QIIi", notif)
+                got.setdefault("syscalls", []).append(nr)
+                fcntl.ioctl(fds[0], NOTIF_SEND, struct.pack("QqiI", notif_id, 0, -answer_errno, 0))
+            except OSError:  # the filter's last process is gone
+                break
+
+    threading.Thread(target=serve, daemon=True).start()
+    return got
+
+
+def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_path):
+    agent = seccomp_agent(str(tmp_path / "agent.sock"), EXDEV)
+    profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+                   listenerPath=str(tmp_path / "agent.sock"), listenerMetadata="from the test")
+
+    def mutate(config):
+        with_seccomp(profile)(config)
+        config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})
+
+    cid = runtime.new_id()
+    proc = runtime("run", "-b", runtime.bundle(["sh", "-c", "mkdir /tmp/x 2>&1; echo status $?"],
+                                               rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert "Invalid cross-device link" in proc.stdout and "status 1" in proc.stdout, proc.stdout + proc.stderr
+    sent = agent["state"]
+    assert sent["fds"] == ["seccompFd"] and sent["metadata"] == "from the test"
+    assert sent["state"]["id"] == cid and sent["state"]["status"] == "creating"
+    assert sent["pid"] == sent["state"]["pid"] > 0
+    assert len(agent["fds"]) == 1 and agent["syscalls"]
+
+
+def test_notify_without_a_listener_is_refused(runtime):
+    profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}])
     cid = runtime.new_id()
     proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=with_seccomp(profile)), cid)
-    assert proc.returncode == 1 and "linux.seccomp" in proc.stderr and "not supported" in proc.stderr
+    assert proc.returncode == 1 and "linux.seccomp.listenerPath" in proc.stderr
+
+
+def test_an_agent_that_is_not_there_fails_create(runtime, tmp_path):
+    profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}],
+                   listenerPath=str(tmp_path / "nobody.sock"))
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=with_seccomp(profile)), cid)
+    assert proc.returncode == 1
+    assert f"linux.seccomp.listenerPath {tmp_path / 'nobody.sock'}: no such file or directory" in proc.stderr
 
 
 def test_features_report_seccomp(runtime):
@@ -79,3 +147,4 @@ def test_features_report_seccomp(runtime):
     seccomp = json.loads(runtime("features", check=True).stdout)["linux"]["seccomp"]
     assert seccomp["enabled"] is True
     assert "SCMP_ACT_KILL_PROCESS" in seccomp["actions"] and "SCMP_CMP_MASKED_EQ" in seccomp["operators"]
+    assert "SCMP_ACT_NOTIFY" in seccomp["actions"]
