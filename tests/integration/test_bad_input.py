@@ -160,9 +160,10 @@ SEMANTIC_CASES = [
                                         "options": ["rbind"]}), f"mounts[{N_DEFAULT_MOUNTS}].source"),
     ("bind-without-source", _add_mount({"destination": "/mnt", "type": "bind", "options": ["rbind"]}),
      f"mounts[{N_DEFAULT_MOUNTS}].source"),
-    ("seccomp-notify-not-implemented", _set(("linux", "seccomp"), {
-        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock",
-        "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_NOTIFY"}]}), "linux.seccomp"),
+    ("seccomp-notify-without-listener", _set(("linux", "seccomp"), {
+        "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_NOTIFY"}]}),
+     "linux.seccomp.listenerPath"),
+    ("apparmor-without-apparmor", _set(("process", "apparmorProfile"), "containers-default"), "process.apparmorProfile"),
     ("seccomp-bad-action", _set(("linux", "seccomp"), {"defaultAction": "SCMP_ACT_MAYBE"}), "linux.seccomp.defaultAction"),
     ("terminal-without-console-socket", _set(("process", "terminal"), True), "process.terminal"),
 ]
@@ -171,6 +172,9 @@ SEMANTIC_CASES = [
 # (process, cgroups, mounts, state dir) must be undone.
 RUNTIME_CASES = [
     ("args0-not-found", _args(["nosuch-program-xyz"]), "process.args[0]"),
+    ("seccomp-agent-missing", _set(("linux", "seccomp"), {
+        "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/pyoci-test-no-agent.sock",
+        "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_NOTIFY"}]}), "linux.seccomp.listenerPath"),
     ("mount-unknown-fstype", _add_mount({"destination": "/tmp", "type": "nosuchfs", "source": "none"}),
      f"mounts[{N_DEFAULT_MOUNTS}]"),
     ("createRuntime-hook-fails", _hooks("createRuntime", [{"path": "/bin/false"}]), "hooks.createRuntime[0]"),
