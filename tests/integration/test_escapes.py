@@ -75,14 +75,16 @@ def test_the_init_cannot_exec_the_runtimes_own_binary(runtime, own_rootfs, how):
 
 def test_the_waiting_init_is_out_of_reach_of_the_containers_processes(runtime, host_dir):
     """Another container sharing the pid namespace sees the init that waits
-    for start; as the same user it could read its memory or environment, or
-    open its exe, were the init dumpable."""
+    for start; as the same user it could read its memory (/proc/<pid>/mem,
+    which takes the same check as ptrace) or environment, or open its exe,
+    were the init dumpable."""
     probe = ("while [ ! -e /shared/go ]; do sleep 0.05; done; "
              "for d in /proc/[0-9]*; do p=${d#/proc/}; "
              "  [ \"$p\" = 1 ] && continue; "
              "  [ \"$(cut -d' ' -f4 $d/stat 2>/dev/null)\" = 0 ] || continue; "
              "  cat $d/environ >/dev/null 2>&1 && echo \"$p environ read\" || echo \"$p environ denied\"; "
              "  readlink $d/exe >/dev/null 2>&1 && echo \"$p exe reached\" || echo \"$p exe denied\"; "
+             "  (exec 3<$d/mem) 2>/dev/null && echo \"$p mem opened\" || echo \"$p mem denied\"; "
              "done > /shared/out; touch /shared/done; sleep 1000")
 
     def share(config):
@@ -109,7 +111,7 @@ def test_the_waiting_init_is_out_of_reach_of_the_containers_processes(runtime, h
         subprocess.run(["sleep", "0.05"])
     with open(os.path.join(host_dir, "out")) as f:
         seen = f.read().split("\n")
-    assert [line.split(" ", 1)[1] for line in seen if line] == ["environ denied", "exe denied"], seen
+    assert [line.split(" ", 1)[1] for line in seen if line] == ["environ denied", "exe denied", "mem denied"], seen
 
 
 # -- CVE-2024-21626: host descriptors and a working directory outside ---------
