@@ -6,15 +6,22 @@ from pyoci.security.capabilities import NAMES, last_cap
 
 
 def seccomp_features():
-    from pyoci.security.seccomp import ACTIONS, FLAGS, OPERATORS
+    """What pyoci compiles, and of that what the running kernel takes."""
+    from pyoci._native._shim import lib
+    from pyoci.security.seccomp import ACTIONS, FLAGS, NEW_LISTENER, OPERATORS
+
+    def supported(flag):
+        # The kernel takes WAIT_KILLABLE_RECV only with a notify listener.
+        extra = NEW_LISTENER if flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" else 0
+        return lib.pyoci_seccomp_flags_supported(FLAGS[flag] | extra)
 
     return {
         "enabled": True,
-        "actions": sorted(ACTIONS),
+        "actions": sorted(a for a, value in ACTIONS.items() if lib.pyoci_seccomp_action_available(value)),
         "operators": sorted(OPERATORS),
         "archs": ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],
         "knownFlags": sorted(FLAGS),
-        "supportedFlags": sorted(FLAGS),
+        "supportedFlags": sorted(f for f in FLAGS if supported(f)),
     }
 
 

@@ -6,7 +6,10 @@
  * as the plan puts it.  Errors are negative errno values, as libseccomp's.
  */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -48,6 +51,20 @@ int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned 
 int pyoci_seccomp_export(void *ctx, int fd)
 {
     return seccomp_export_bpf(ctx, fd);
+}
+
+/* 1 when the running kernel has this SECCOMP_RET_* action (features). */
+int pyoci_seccomp_action_available(unsigned int action)
+{
+    return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+}
+
+/* 1 when the running kernel takes these SECCOMP_FILTER_FLAG_* bits
+ * (features): it checks the flags before it reads the program, so with no
+ * program a known flag fails EFAULT and an unknown one EINVAL. */
+int pyoci_seccomp_flags_supported(unsigned int flags)
+{
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL) < 0 && errno == EFAULT;
 }
 
 void pyoci_seccomp_free(void *ctx)

@@ -118,4 +118,6 @@ int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned 
                        const unsigned int *index, const int *op,
                        const unsigned long long *value, const unsigned long long *value_two);
 int pyoci_seccomp_export(void *ctx, int fd);
+int pyoci_seccomp_action_available(unsigned int action);
+int pyoci_seccomp_flags_supported(unsigned int flags);
 void pyoci_seccomp_free(void *ctx);

@@ -108,7 +108,8 @@ def seccomp_agent(path, answer_errno):
 def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_path):
     agent = seccomp_agent(str(tmp_path / "agent.sock"), EXDEV)
     profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
-                   listenerPath=str(tmp_path / "agent.sock"), listenerMetadata="from the test")
+                   listenerPath=str(tmp_path / "agent.sock"), listenerMetadata="from the test",
+                   flags=["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"])
 
     def mutate(config):
         with_seccomp(profile)(config)
@@ -148,3 +149,15 @@ def test_features_report_seccomp(runtime):
     assert seccomp["enabled"] is True
     assert "SCMP_ACT_KILL_PROCESS" in seccomp["actions"] and "SCMP_CMP_MASKED_EQ" in seccomp["operators"]
     assert "SCMP_ACT_NOTIFY" in seccomp["actions"]
+
+
+def test_every_flag_features_reports_loads(runtime):
+    import json
+
+    seccomp = json.loads(runtime("features", check=True).stdout)["linux"]["seccomp"]
+    assert set(seccomp["supportedFlags"]) <= set(seccomp["knownFlags"])
+    # WAIT_KILLABLE_RECV goes only with a notify listener (the notify test's setting).
+    flags = [f for f in seccomp["supportedFlags"] if f != "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]
+    profile = dict(BASE_ALLOW, flags=flags, syscalls=[{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}])
+    out = run_probe(runtime, "busybox pwd 2>&1; true", mutate=with_seccomp(profile))
+    assert "Operation not permitted" in out
