@@ -196,6 +196,40 @@ def test_a_mount_destination_symlink_stays_in_the_rootfs(runtime, own_rootfs, ho
     assert {host_dir + "/sub", host_dir + "/sub2"} <= set(inside)
 
 
+def test_a_symlink_swapped_in_during_setup_stays_in_the_rootfs(runtime, own_rootfs, host_dir):
+    """The CVE-2021-30465 race: while the runtime sets up the mounts, the
+    image's directory on a mount destination's path is exchanged, again and
+    again, with a symlink to the host (renameat2 RENAME_EXCHANGE, atomic)."""
+    import ctypes
+    import threading
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    rename_exchange = 2
+    directory, link = os.path.join(own_rootfs, "race"), os.path.join(own_rootfs, "race-link")
+    os.mkdir(directory)
+    os.symlink(host_dir, link)
+    stop = threading.Event()
+
+    def swap():
+        while not stop.is_set():
+            libc.renameat2(-100, directory.encode(), -100, link.encode(), rename_exchange)
+
+    def mount_under_race(config):
+        config["mounts"].append({"destination": "/race/sub", "type": "tmpfs", "source": "tmpfs"})
+
+    bundle = bundle_with(runtime, own_rootfs, ["true"], mount_under_race)
+    racer = threading.Thread(target=swap)
+    racer.start()
+    try:
+        for _ in range(30):
+            runtime("run", "-b", bundle, runtime.new_id())  # may fail when the link is in place: only escapes count
+            assert host_mounts_under(host_dir) == []
+            assert sorted(os.listdir(host_dir)) == ["host-marker"]
+    finally:
+        stop.set()
+        racer.join()
+
+
 @pytest.mark.parametrize("target", ["proc", "sys"])
 def test_proc_or_sys_replaced_by_a_symlink_is_not_followed_out(runtime, own_rootfs, host_dir, target):
     os.rmdir(os.path.join(own_rootfs, target))
