@@ -36,12 +36,15 @@ FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
 NEW_LISTENER = 8  # SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd
 
 
-def action_value(name, errno_ret, field):
+def action_value(name, errno_ret, field, errno_field):
+    """The SECCOMP_RET_* value of action name with its errno (errnoRet)."""
     if name not in ACTIONS:
         raise ConfigError(f"{field}: unknown seccomp action {name!r}")
     value = ACTIONS[name]
     if name in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
         value |= (ERRNO_EPERM if errno_ret is None and name == "SCMP_ACT_ERRNO" else errno_ret or 0) & 0xFFFF
+    elif errno_ret is not None:  # the spec: an action without an errno must fail, not drop it
+        raise ConfigError(f"{errno_field}: {name} returns no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)")
     return value
 
 
@@ -49,7 +52,8 @@ def compile_profile(profile, log=None):
     """(bpf bytes, SECCOMP_FILTER_FLAG_* bits) for linux.seccomp."""
     from pyoci import native
 
-    default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"), "linux.seccomp.defaultAction")
+    default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"), "linux.seccomp.defaultAction",
+                           "linux.seccomp.defaultErrnoRet")
     flags = 0
     for i, flag in enumerate(profile.get("flags", [])):
         if flag not in FLAGS:
@@ -59,7 +63,7 @@ def compile_profile(profile, log=None):
     rules = []
     for i, syscall in enumerate(profile.get("syscalls", [])):
         field = f"linux.seccomp.syscalls[{i}]"
-        action = action_value(syscall["action"], syscall.get("errnoRet"), f"{field}.action")
+        action = action_value(syscall["action"], syscall.get("errnoRet"), f"{field}.action", f"{field}.errnoRet")
         if action == default:
             continue  # the default already does it; libseccomp refuses such a rule
         args = []

@@ -161,3 +161,19 @@ def test_every_flag_features_reports_loads(runtime):
     profile = dict(BASE_ALLOW, flags=flags, syscalls=[{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}])
     out = run_probe(runtime, "busybox pwd 2>&1; true", mutate=with_seccomp(profile))
     assert "Operation not permitted" in out
+
+
+@pytest.mark.parametrize("action, status", [("SCMP_ACT_TRAP", 159), ("SCMP_ACT_KILL", 159),
+                                            ("SCMP_ACT_KILL_THREAD", 159), ("SCMP_ACT_LOG", 0),
+                                            ("SCMP_ACT_TRACE", 1)])
+def test_what_each_action_does_to_the_program(runtime, action, status):
+    # SIGSYS (31) for TRAP without a handler and for the kills; LOG lets the call
+    # through; TRACE without a tracer fails the call with ENOSYS.
+    profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir", "mkdirat"], "action": action}])
+
+    def mutate(config):
+        with_seccomp(profile)(config)
+        config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})
+
+    out = run_probe(runtime, "sh -c 'mkdir /tmp/x' >/dev/null 2>&1; echo status $?", mutate=mutate)
+    assert out.strip() == f"status {status}"

@@ -119,6 +119,16 @@ def test_other_architectures_are_matched_or_killed():
     assert run_bpf(only_native, 39, arch=AUDIT_ARCH_I386) == 0
 
 
+@pytest.mark.parametrize("action", sorted(set(ACTIONS) - {"SCMP_ACT_NOTIFY"}))
+def test_every_action_is_what_the_filter_returns(action):
+    profile = {"syscalls": [{"names": ["mkdir"], "action": action}]}
+    if action == "SCMP_ACT_ALLOW":
+        profile["defaultAction"] = "SCMP_ACT_ERRNO"
+    program, _ = compiled(**profile)
+    errno = {"SCMP_ACT_ERRNO": 1}.get(action, 0)  # EPERM unless errnoRet says otherwise; TRACE's message 0
+    assert run_bpf(program, NR["mkdir"]) == ACTIONS[action] | errno
+
+
 def test_unknown_syscall_names_are_skipped():
     program, _ = compiled(syscalls=[{"names": ["no_such_syscall", "mkdir"], "action": "SCMP_ACT_ERRNO"}])
     assert run_bpf(program, NR["mkdir"]) == ERRNO | 1
@@ -137,6 +147,9 @@ def test_notify_asks_for_a_listener_fd():
     ({"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]}, "linux.seccomp.syscalls[0].action"),
     ({"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
                     "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NOPE"}]}]}, "linux.seccomp.syscalls[0].args[0].op"),
+    ({"syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_KILL_PROCESS", "errnoRet": 1}]},
+     "linux.seccomp.syscalls[0].errnoRet"),
+    ({"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}, "linux.seccomp.defaultErrnoRet"),
 ])
 def test_what_cannot_be_compiled_names_its_field(profile, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.").replace("[", r"\[")):
