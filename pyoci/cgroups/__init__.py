@@ -174,12 +174,3 @@ def freezer_files(dirs, found):
     that a status check (pyoci.state) reads these and nothing else."""
     return [paths.join(dirs[h.mountpoint], "cgroup.freeze" if h.v2 else "freezer.state")
             for h in found if h.v2 or "freezer" in h.controllers]
-    for d in record.get("dirs", {}).values():
-        for name, frozen in (("freezer.state", "FROZEN"), ("cgroup.freeze", "1")):
-            try:
-                with open(paths.join(d, name)) as f:
-                    if f.read().strip() == frozen:
-                        return True
-            except OSError:
-                continue
-    return False
