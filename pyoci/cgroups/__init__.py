@@ -154,7 +154,8 @@ def pids(dirs):
 
 
 def remove_dirs(paths, attempts=50):
-    """rmdir each cgroup; processes that just died may keep it busy briefly."""
+    """rmdir each cgroup; processes that just died may keep it busy briefly.
+    One still busy after that is an error: delete must not say it is done."""
     for d in paths:
         for _ in range(attempts):
             try:
@@ -166,6 +167,8 @@ def remove_dirs(paths, attempts=50):
                 if e.errno != 16:  # EBUSY
                     raise
                 time.sleep(0.01)
+        else:
+            raise PyociError(f"cgroup {d}: still has processes; delete again once they are gone")
 
 
 def freezer_files(dirs, found):

@@ -40,6 +40,7 @@ def delete(root, container_id, force=False):
             from pyoci.runtime.kill import signal_container
 
             signal_container(container, SIGKILL, all_processes=True)
+            thaw_if_frozen(container)
             wait_gone(container)
         destroy(container)
     finally:
@@ -49,6 +50,15 @@ def delete(root, container_id, force=False):
         from pyoci.hooks import run_hooks
 
         run_hooks(hooks, "poststop", container.spec_state("stopped"), fatal=False)
+
+
+def thaw_if_frozen(container):
+    """A frozen process acts on SIGKILL only once thawed: kill first (so
+    nothing runs in between), then thaw."""
+    if container.frozen():
+        from pyoci.cgroups.freezer import thaw
+
+        thaw(container.record["cgroup"]["freezers"])
 
 
 def destroy(container):
@@ -65,6 +75,7 @@ def destroy(container):
                 posix.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
+        thaw_if_frozen(container)
         time.sleep(0.01)
     cgroups.remove_dirs(record.get("made", []))
     if container.record.get("host_mounts"):

@@ -1,0 +1,101 @@
+"""pause, resume and ps on real containers, seen from the host (the freezer,
+the container's progress, host pids), and delete of a paused container."""
+import json
+import os
+import time
+
+from test_isolation import created
+
+# Grows /tmp/count by a byte at a time: progress the host can read, race-free, as its size.
+COUNTER = ["sh", "-c", "while true; do echo -n x >> /tmp/count; done"]
+
+
+def with_tmp(config):
+    config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})
+
+
+def count(pid):
+    for _ in range(100):
+        try:
+            return os.stat(f"/proc/{pid}/root/tmp/count").st_size
+        except OSError:  # not written yet
+            time.sleep(0.01)
+    raise AssertionError("the counter never wrote")
+
+
+def running_counter(runtime):
+    cid, pid = created(runtime, COUNTER, mutate=with_tmp)
+    runtime("start", cid, check=True)
+    return cid, pid
+
+
+def process_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0]
+    except OSError:
+        return None
+
+
+def host_freezer_state(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if "freezer" in controllers.split(","):
+                with open(f"/sys/fs/cgroup/freezer{path}/freezer.state") as g:
+                    return g.read().strip()
+    return None
+
+
+def test_pause_stops_every_process_and_resume_lets_them_go_on(runtime):
+    cid, pid = running_counter(runtime)
+    runtime("pause", cid, check=True)
+    assert runtime.state(cid)["status"] == "paused"
+    assert host_freezer_state(pid) in ("FROZEN", None)
+    before = count(pid)
+    time.sleep(0.3)
+    assert count(pid) == before, "a paused container made progress"
+
+    runtime("resume", cid, check=True)
+    assert runtime.state(cid)["status"] == "running"
+    assert host_freezer_state(pid) in ("THAWED", None)
+    time.sleep(0.3)
+    assert count(pid) > before
+
+
+def test_pause_and_resume_refuse_the_wrong_status(runtime):
+    cid, _pid = created(runtime)
+    proc = runtime("pause", cid)
+    assert proc.returncode == 1 and "created, not running" in proc.stderr
+    assert runtime.state(cid)["status"] == "created"
+    runtime("start", cid, check=True)
+    proc = runtime("resume", cid)
+    assert proc.returncode == 1 and "running, not paused" in proc.stderr
+    assert runtime("pause", "no-such-container").returncode == 1
+
+
+def test_a_paused_container_is_deleted_with_its_cgroups(runtime):
+    cid, pid = running_counter(runtime)
+    runtime("pause", cid, check=True)
+    started = time.monotonic()
+    runtime("delete", "--force", cid, check=True)
+    assert time.monotonic() - started < 5, "delete waited for frozen processes"
+    assert process_state(pid) in (None, "Z"), "the container's processes outlived its delete"
+    # The runtime fixture then checks that no cgroup, mount or state is left.
+
+
+def test_ps_lists_the_containers_processes_by_host_pid(runtime):
+    cid, pid = created(runtime, ["sh", "-c", "sleep 1000 & sleep 1000"])
+    runtime("start", cid, check=True)
+    for _ in range(100):
+        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+        if len(pids) == 2:
+            break
+        time.sleep(0.01)
+    assert pid in pids and len(pids) == 2
+    lines = runtime("ps", cid, check=True).stdout.splitlines()
+    assert "PID" in lines[0].split()
+    column = lines[0].split().index("PID")
+    assert sorted(int(line.split()[column]) for line in lines[1:]) == sorted(pids)
+    custom = runtime("ps", cid, "-o", "pid,comm", check=True).stdout.split()
+    assert custom[:2] == ["PID", "COMMAND"] and custom.count("sleep") == 2
