@@ -19,9 +19,18 @@ SUPPORTED = {
     "memory": {"limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
                "useHierarchy", "checkBeforeUpdate"},
     "pids": {"limit"},
-    "cpu": {"shares", "quota", "period", "cpus", "mems"},
+    "cpu": {"shares", "quota", "burst", "period", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle"},
+    "blockIO": {"weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                "throttleReadIOPSDevice", "throttleWriteIOPSDevice"},
+    "hugepageLimits": None,
+    "network": {"classID", "priorities"},
+    "rdma": None,
+    "unified": None,
     "devices": None,
 }
+THROTTLES = (("throttleReadBpsDevice", "read_bps_device", "rbps"), ("throttleWriteBpsDevice", "write_bps_device", "wbps"),
+             ("throttleReadIOPSDevice", "read_iops_device", "riops"),
+             ("throttleWriteIOPSDevice", "write_iops_device", "wiops"))
 
 
 def _write(directory, name, value, field):
@@ -46,6 +55,42 @@ def _v2_dir(dirs, hierarchies):
         if h.v2:
             return dirs[h.mountpoint]
     return None
+
+
+def _v2_hierarchy(hierarchies):
+    return next((h for h in hierarchies if h.v2), None)
+
+
+def _enable_v2(controller, dirs, hierarchies, field):
+    """The cgroup2 directory for controller, with it enabled in every
+    ancestor's cgroup.subtree_control (a v2 controller's files exist only
+    where the parent hands it down), as runc does; None without one."""
+    h = _v2_hierarchy(hierarchies)
+    if h is None:
+        return None
+    target = dirs[h.mountpoint]
+    parts = target[len(h.mountpoint):].strip("/").split("/")
+    directory = h.mountpoint
+    for part in parts:
+        try:
+            with open(paths.join(directory, "cgroup.controllers")) as f:
+                available = f.read().split()
+            with open(paths.join(directory, "cgroup.subtree_control")) as f:
+                enabled = f.read().split()
+        except FileNotFoundError:  # not a cgroup2 tree (a stand-in in the tests): nothing to enable
+            return target
+        if controller not in available:
+            return None
+        if controller not in enabled:
+            _write(directory, "cgroup.subtree_control", "+" + controller, field)
+        directory = paths.join(directory, part)
+    return target
+
+
+def _controller_dir(controller, dirs, hierarchies, field):
+    """Where controller's files are: its v1 hierarchy, else cgroup2 (on a
+    hybrid host, hugetlb or rdma may be there alone)."""
+    return _v1_dir(dirs, hierarchies, controller) or _enable_v2(controller, dirs, hierarchies, field)
 
 
 def device_rule(rule):
@@ -86,15 +131,24 @@ def apply(resources, dirs, hierarchies, config_devices=()):
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
+    if res.get("unified"):
+        raise ConfigError("linux.resources.unified: needs a cgroup v2 host; this one has v1 controllers")
     _apply_memory_v1(res.get("memory", {}), _v1_dir(dirs, hierarchies, "memory"))
     if "limit" in res.get("pids", {}):
         limit = res["pids"]["limit"]
         _write(_v1_dir(dirs, hierarchies, "pids"), "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
     cpu = res.get("cpu", {})
     d = _v1_dir(dirs, hierarchies, "cpu")
-    for key, name in (("shares", "cpu.shares"), ("period", "cpu.cfs_period_us"), ("quota", "cpu.cfs_quota_us")):
+    # Periods before what is measured in them; rt_period before rt_runtime.
+    for key, name in (("shares", "cpu.shares"), ("period", "cpu.cfs_period_us"), ("quota", "cpu.cfs_quota_us"),
+                      ("burst", "cpu.cfs_burst_us"), ("realtimePeriod", "cpu.rt_period_us"),
+                      ("realtimeRuntime", "cpu.rt_runtime_us"), ("idle", "cpu.idle")):
         if key in cpu:
             _write(d, name, cpu[key], f"linux.resources.cpu.{key}")
+    _apply_blkio_v1(res.get("blockIO", {}), _v1_dir(dirs, hierarchies, "blkio"))
+    _apply_hugetlb(res.get("hugepageLimits", []), dirs, hierarchies)
+    _apply_network(res.get("network", {}), dirs, hierarchies)
+    _apply_rdma(res.get("rdma", {}), dirs, hierarchies)
     d = _v1_dir(dirs, hierarchies, "cpuset")
     for key, name in (("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")):
         if key in cpu:
@@ -107,6 +161,109 @@ def _apply_v1(res, dirs, hierarchies, config_devices):
                  for dev in config_devices if dev["type"] != "p"]
         for rule in DEFAULT_ALLOWED_DEVICES + tuple(extra):
             _write(d, "devices.allow", rule, "linux.resources.devices")
+
+
+def _device(entry):
+    return f"{entry['major']}:{entry['minor']}"
+
+
+def _existing(d, names):
+    """The first of names that d has (weight files depend on the I/O scheduler)."""
+    return next((n for n in names if d is not None and paths.exists(paths.join(d, n))), None)
+
+
+def _apply_blkio_v1(blkio, d):
+    field = "linux.resources.blockIO"
+    for key, candidates in (("weight", ("blkio.weight", "blkio.bfq.weight")), ("leafWeight", ("blkio.leaf_weight",))):
+        if key in blkio:
+            name = _existing(d, candidates)
+            if name is None:
+                raise ConfigError(f"{field}.{key}: this host's blkio controller has no {' or '.join(candidates)}")
+            _write(d, name, blkio[key], f"{field}.{key}")
+    for i, entry in enumerate(blkio.get("weightDevice", [])):
+        for key, candidates in (("weight", ("blkio.weight_device", "blkio.bfq.weight_device")),
+                                ("leafWeight", ("blkio.leaf_weight_device",))):
+            if key in entry:
+                name = _existing(d, candidates)
+                if name is None:
+                    raise ConfigError(f"{field}.weightDevice[{i}].{key}: this host's blkio controller has no "
+                                      f"{' or '.join(candidates)}")
+                _write(d, name, f"{_device(entry)} {entry[key]}", f"{field}.weightDevice[{i}]")
+    for key, suffix, _v2_key in THROTTLES:
+        for i, entry in enumerate(blkio.get(key, [])):
+            _write(d, f"blkio.throttle.{suffix}", f"{_device(entry)} {entry['rate']}", f"{field}.{key}[{i}]")
+
+
+def _apply_blkio_v2(blkio, d):
+    field = "linux.resources.blockIO"
+    if "leafWeight" in blkio or any("leafWeight" in e for e in blkio.get("weightDevice", [])):
+        raise ConfigError(f"{field}.leafWeight: cgroup v2 has no leaf weight")
+    if "weight" in blkio or blkio.get("weightDevice"):
+        name = _existing(d, ("io.bfq.weight", "io.weight"))
+        if name is None:
+            raise ConfigError(f"{field}.weight: this host's io controller has no io.weight or io.bfq.weight")
+        if "weight" in blkio:
+            # v1's 10-1000 onto v2's 1-10000, as runc and crun convert it.
+            weight = blkio["weight"] if name == "io.bfq.weight" else 1 + (blkio["weight"] - 10) * 9999 // 990
+            _write(d, name, weight, f"{field}.weight")
+        for i, entry in enumerate(blkio.get("weightDevice", [])):
+            _write(d, name, f"{_device(entry)} {entry['weight']}", f"{field}.weightDevice[{i}]")
+    limits = {}
+    for key, _suffix, v2_key in THROTTLES:
+        for entry in blkio.get(key, []):
+            limits.setdefault(_device(entry), []).append(f"{v2_key}={entry['rate']}")
+    for device, settings in limits.items():
+        _write(d, "io.max", f"{device} {' '.join(settings)}", f"{field}.throttle ({device})")
+
+
+def _apply_hugetlb(limits, dirs, hierarchies):
+    for i, entry in enumerate(limits):
+        field = f"linux.resources.hugepageLimits[{i}]"
+        d = _controller_dir("hugetlb", dirs, hierarchies, field)
+        if d is None:
+            raise ConfigError(f"{field}: the host has no hugetlb controller")
+        size = entry["pageSize"]
+        name = f"hugetlb.{size}.{'max' if d == _v2_dir(dirs, hierarchies) else 'limit_in_bytes'}"
+        if paths.exists(paths.join(d, "cgroup.procs")) and not paths.exists(paths.join(d, name)):
+            raise ConfigError(f"{field}.pageSize: this host has no {size} huge pages")
+        _write(d, name, entry["limit"], field)
+
+
+def _apply_network(network, dirs, hierarchies):
+    field = "linux.resources.network"
+    if "classID" in network:
+        d = _v1_dir(dirs, hierarchies, "net_cls")
+        if d is None:
+            raise ConfigError(f"{field}.classID: the host has no net_cls controller (cgroup v1 only)")
+        _write(d, "net_cls.classid", network["classID"], f"{field}.classID")
+    if network.get("priorities"):
+        d = _v1_dir(dirs, hierarchies, "net_prio")
+        if d is None:
+            raise ConfigError(f"{field}.priorities: the host has no net_prio controller (cgroup v1 only)")
+        for i, entry in enumerate(network["priorities"]):
+            _write(d, "net_prio.ifpriomap", f"{entry['name']} {entry['priority']}", f"{field}.priorities[{i}]")
+
+
+def _apply_rdma(rdma, dirs, hierarchies):
+    for device, limits in rdma.items():
+        field = f"linux.resources.rdma.{device}"
+        d = _controller_dir("rdma", dirs, hierarchies, field)
+        if d is None:
+            raise ConfigError(f"{field}: the host has no rdma controller")
+        settings = [f"{name}={limits[key]}" for key, name in (("hcaHandles", "hca_handle"), ("hcaObjects", "hca_object"))
+                    if key in limits]
+        _write(d, "rdma.max", f"{device} {' '.join(settings)}", field)
+
+
+def _apply_unified(unified, d):
+    """linux.resources.unified: cgroup2 file -> value, written as given.  A
+    key may not leave the container's cgroup or name one of the files that
+    moves processes or controllers."""
+    for key, value in unified.items():
+        field = f"linux.resources.unified.{key}"
+        if "/" in key or key.startswith(".") or key in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
+            raise ConfigError(f"{field}: not a resource file of the container's cgroup")
+        _write(d, key, value, field)
 
 
 def _warn_kernel_memory(mem, fields):
@@ -151,7 +308,21 @@ def _apply_memory_v2(mem, d):
         raise ConfigError("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical")
 
 
+def _v2_controllers(res):
+    """(field, cgroup2 controller) for each controller res needs."""
+    cpu = set(res.get("cpu", {}))
+    wanted = (("memory", "memory", bool(res.get("memory"))),
+              ("pids", "pids", bool(res.get("pids"))),
+              ("cpu", "cpu", bool(cpu & {"shares", "quota", "period", "burst", "idle"})),
+              ("cpu", "cpuset", bool(cpu & {"cpus", "mems"})),
+              ("blockIO", "io", bool(res.get("blockIO"))))
+    return [(key, controller) for key, controller, needed in wanted if needed]
+
+
 def _apply_v2(res, dirs, hierarchies):
+    for key, controller in _v2_controllers(res):
+        if _enable_v2(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
+            raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
     d = _v2_dir(dirs, hierarchies)
     _apply_memory_v2(res.get("memory", {}), d)
     if "limit" in res.get("pids", {}):
@@ -166,6 +337,18 @@ def _apply_v2(res, dirs, hierarchies):
     if "quota" in cpu or "period" in cpu:
         quota = cpu.get("quota", -1)
         _write(d, "cpu.max", f"{'max' if quota <= 0 else quota} {cpu.get('period', 100000)}", "linux.resources.cpu.quota")
+    if "burst" in cpu:
+        _write(d, "cpu.max.burst", cpu["burst"], "linux.resources.cpu.burst")
+    if "idle" in cpu:
+        _write(d, "cpu.idle", cpu["idle"], "linux.resources.cpu.idle")
+    for key in ("realtimeRuntime", "realtimePeriod"):
+        if cpu.get(key):
+            raise ConfigError(f"linux.resources.cpu.{key}: cgroup v2 has no real-time CPU bandwidth")
+    _apply_blkio_v2(res.get("blockIO", {}), d)
+    _apply_hugetlb(res.get("hugepageLimits", []), dirs, hierarchies)
+    _apply_network(res.get("network", {}), dirs, hierarchies)
+    _apply_rdma(res.get("rdma", {}), dirs, hierarchies)
+    _apply_unified(res.get("unified", {}), d)
     for key, name in (("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")):
         if key in cpu:
             _write(d, name, cpu[key], f"linux.resources.cpu.{key}")

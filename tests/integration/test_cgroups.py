@@ -42,3 +42,113 @@ def test_memory_fields_v1(runtime):
     assert "oom_kill_disable 1" in read("memory.oom_control")
     runtime("delete", "-f", cid, check=True)
     assert not os.path.exists(directory)
+
+
+def mount_of(controller=None, v2=False):
+    for h in hierarchies():
+        if (v2 and h.v2) or (not v2 and not h.v2 and controller in h.controllers):
+            return h.mountpoint
+    return None
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def first_block_device():
+    for name in sorted(os.listdir("/sys/block")):
+        with open(f"/sys/block/{name}/dev") as f:
+            major, minor = f.read().strip().split(":")
+        if not name.startswith(("loop", "ram", "zram")):
+            return int(major), int(minor)
+    return None
+
+
+@pytest.mark.skipif(mount_of("cpu") is None, reason="no v1 cpu controller on this host")
+def test_cpu_burst_idle_and_realtime_v1(runtime):
+    path = f"/pyoci-test-cpu-{os.urandom(4).hex()}"
+
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = path
+        config["linux"]["resources"] = {"cpu": {"quota": 50000, "period": 100000, "burst": 20000, "idle": 1,
+                                                "realtimePeriod": 1000000, "realtimeRuntime": 10000}}
+
+    created(runtime, mutate=mutate)
+    directory = mount_of("cpu") + path
+    assert read(f"{directory}/cpu.cfs_burst_us") == "20000"
+    assert read(f"{directory}/cpu.idle") == "1"
+    assert read(f"{directory}/cpu.rt_period_us") == "1000000"
+    assert read(f"{directory}/cpu.rt_runtime_us") == "10000"
+
+
+@pytest.mark.skipif(mount_of("blkio") is None or first_block_device() is None, reason="no v1 blkio or no disk")
+def test_blkio_throttles_v1(runtime):
+    major, minor = first_block_device()
+    path = f"/pyoci-test-blkio-{os.urandom(4).hex()}"
+
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = path
+        device = {"major": major, "minor": minor}
+        config["linux"]["resources"] = {"blockIO": {
+            "throttleReadBpsDevice": [dict(device, rate=1048576)], "throttleWriteBpsDevice": [dict(device, rate=524288)],
+            "throttleReadIOPSDevice": [dict(device, rate=100)], "throttleWriteIOPSDevice": [dict(device, rate=50)]}}
+
+    created(runtime, mutate=mutate)
+    directory = mount_of("blkio") + path
+    assert read(f"{directory}/blkio.throttle.read_bps_device") == f"{major}:{minor} 1048576"
+    assert read(f"{directory}/blkio.throttle.write_bps_device") == f"{major}:{minor} 524288"
+    assert read(f"{directory}/blkio.throttle.read_iops_device") == f"{major}:{minor} 100"
+    assert read(f"{directory}/blkio.throttle.write_iops_device") == f"{major}:{minor} 50"
+
+
+def hugetlb_mount():
+    """Where hugetlb is: its v1 hierarchy, or cgroup2 (this machine's hybrid layout)."""
+    v1 = mount_of("hugetlb")
+    if v1:
+        return v1, "limit_in_bytes"
+    v2 = mount_of(v2=True)
+    if v2 and "hugetlb" in read(f"{v2}/cgroup.controllers").split():
+        return v2, "max"
+    return None, None
+
+
+@pytest.mark.skipif(hugetlb_mount()[0] is None or not os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB"),
+                    reason="no hugetlb controller or no 2MB pages")
+def test_hugepage_limits(runtime):
+    mount, suffix = hugetlb_mount()
+    path = f"/pyoci-test-hugetlb-{os.urandom(4).hex()}"
+
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = path
+        config["linux"]["resources"] = {"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}
+
+    created(runtime, mutate=mutate)
+    assert read(f"{mount}{path}/hugetlb.2MB.{suffix}") == "4194304"
+
+
+@pytest.mark.parametrize("resources, field, absent", [
+    ({"network": {"classID": 1048577}}, "linux.resources.network.classID", "net_cls"),
+    ({"rdma": {"mlx5_1": {"hcaHandles": 3}}}, "linux.resources.rdma.mlx5_1", "rdma"),
+    ({"hugepageLimits": [{"pageSize": "3MB", "limit": 1}]}, "linux.resources.hugepageLimits[0]", None),
+])
+def test_what_the_host_cannot_apply_fails_create(runtime, resources, field, absent):
+    if absent and mount_of(absent):
+        pytest.skip(f"this host has a {absent} controller")
+
+    def mutate(config):
+        config["linux"]["resources"] = resources
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1 and field in proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(all(h.v2 for h in hierarchies()), reason="a pure cgroup v2 host takes unified")
+def test_unified_needs_a_v2_host(runtime):
+    def mutate(config):
+        config["linux"]["resources"] = {"unified": {"memory.high": "1073741824"}}
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1 and "linux.resources.unified" in proc.stderr

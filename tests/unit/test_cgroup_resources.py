@@ -90,10 +90,10 @@ def test_memory_without_a_memory_controller(v1):
         apply({"memory": {"limit": 1 << 20}}, dirs, hierarchies)
 
 
-def test_unsupported_field_is_refused(v1):
+def test_a_field_pyoci_does_not_know_is_refused(v1):
     hierarchies, dirs = v1
-    with pytest.raises(ConfigError, match=r"linux.resources.hugepageLimits: not supported"):
-        apply({"hugepageLimits": []}, dirs, hierarchies)
+    with pytest.raises(ConfigError, match=r"linux\.resources\.cpu\.weight: not supported"):
+        apply({"cpu": {"weight": 100}}, dirs, hierarchies)
 
 
 @pytest.mark.parametrize("layout", ["v1", "v2"])
@@ -123,3 +123,93 @@ def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
         ("/sys/fs/cgroup/cpu,cpuacct", ["cpu", "cpuacct"], False),
         ("/sys/fs/cgroup/memory", ["memory"], False),
     ]
+
+
+@pytest.fixture
+def v1_all(tmp_path):
+    controllers = ("cpu", "blkio", "hugetlb", "net_cls", "net_prio", "rdma")
+    hierarchies = [Hierarchy(str(tmp_path / c), frozenset({c}), False) for c in controllers]
+    dirs = {}
+    for h in hierarchies:
+        directory = tmp_path / "cg" / h.mountpoint.rsplit("/", 1)[1]
+        directory.mkdir(parents=True)
+        dirs[h.mountpoint] = str(directory)
+    (tmp_path / "cg" / "blkio" / "blkio.bfq.weight").write_text("")
+    (tmp_path / "cg" / "blkio" / "blkio.bfq.weight_device").write_text("")
+    return hierarchies, {c: dirs[h.mountpoint] for c, h in zip(controllers, hierarchies)}, dirs
+
+
+BLOCK_IO = {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 300}],
+            "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}],
+            "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 100}]}
+
+
+def test_cpu_blkio_hugetlb_network_rdma_v1(v1_all):
+    hierarchies, by_controller, dirs = v1_all
+    apply({"cpu": {"burst": 1000, "realtimePeriod": 1000000, "realtimeRuntime": 950000, "idle": 1},
+           "blockIO": BLOCK_IO,
+           "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+           "network": {"classID": 1048577, "priorities": [{"name": "eth0", "priority": 5}]},
+           "rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}}, dirs, hierarchies)
+    assert files(by_controller["cpu"]) == {"cpu.cfs_burst_us": "1000", "cpu.rt_period_us": "1000000",
+                                           "cpu.rt_runtime_us": "950000", "cpu.idle": "1"}
+    assert files(by_controller["blkio"]) == {
+        "blkio.bfq.weight": "500", "blkio.bfq.weight_device": "8:0 300",
+        "blkio.throttle.read_bps_device": "8:0 1048576", "blkio.throttle.write_iops_device": "8:0 100"}
+    assert files(by_controller["hugetlb"]) == {"hugetlb.2MB.limit_in_bytes": "4194304"}
+    assert files(by_controller["net_cls"]) == {"net_cls.classid": "1048577"}
+    assert files(by_controller["net_prio"]) == {"net_prio.ifpriomap": "eth0 5"}
+    assert files(by_controller["rdma"]) == {"rdma.max": "mlx5_1 hca_handle=3 hca_object=10000"}
+
+
+def test_cpu_blkio_hugetlb_rdma_unified_v2(v2):
+    hierarchies, dirs = v2
+    directory = next(iter(dirs.values()))
+    Path(directory, "io.weight").write_text("")
+    apply({"cpu": {"burst": 1000, "idle": 1}, "blockIO": BLOCK_IO,
+           "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+           "rdma": {"mlx5_1": {"hcaHandles": 3}},
+           "unified": {"memory.high": "1073741824", "io.latency": "8:0 target=100"}}, dirs, hierarchies)
+    written = files(directory)
+    assert written["cpu.max.burst"] == "1000" and written["cpu.idle"] == "1"
+    # The last write wins in a plain file: the device's weight after the default's.
+    assert written["io.weight"] == "8:0 300"
+    assert written["io.max"] == "8:0 rbps=1048576 wiops=100"
+    assert written["hugetlb.2MB.max"] == "4194304"
+    assert written["rdma.max"] == "mlx5_1 hca_handle=3"
+    assert written["memory.high"] == "1073741824" and written["io.latency"] == "8:0 target=100"
+
+
+def test_blkio_weight_converts_to_io_weight(v2):
+    hierarchies, dirs = v2
+    directory = next(iter(dirs.values()))
+    Path(directory, "io.weight").write_text("")
+    apply({"blockIO": {"weight": 1000}}, dirs, hierarchies)
+    assert files(directory)["io.weight"] == "10000"
+
+
+@pytest.mark.parametrize("resources, field", [
+    ({"cpu": {"realtimeRuntime": 950000}}, "linux.resources.cpu.realtimeRuntime"),
+    ({"blockIO": {"leafWeight": 10}}, "linux.resources.blockIO.leafWeight"),
+    ({"blockIO": {"weight": 100}}, "linux.resources.blockIO.weight"),  # neither io.weight nor io.bfq.weight
+    ({"network": {"classID": 1}}, "linux.resources.network.classID"),
+    ({"unified": {"cgroup.procs": "1"}}, "linux.resources.unified.cgroup.procs"),
+    ({"unified": {"../escape": "1"}}, "linux.resources.unified.../escape"),
+])
+def test_v2_refuses_what_it_cannot_apply(v2, resources, field):
+    hierarchies, dirs = v2
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        apply(resources, dirs, hierarchies)
+
+
+def test_unified_on_v1_is_refused(v1):
+    hierarchies, dirs = v1
+    with pytest.raises(ConfigError, match=r"linux\.resources\.unified"):
+        apply({"unified": {"memory.high": "1"}}, dirs, hierarchies)
+
+
+def test_blkio_weight_without_a_weight_file_is_refused(v1_all):
+    hierarchies, by_controller, dirs = v1_all
+    Path(by_controller["blkio"], "blkio.bfq.weight").unlink()
+    with pytest.raises(ConfigError, match=r"linux\.resources\.blockIO\.weight"):
+        apply({"blockIO": {"weight": 500}}, dirs, hierarchies)
