@@ -30,6 +30,7 @@ COMMANDS = {
     "pause": "pause",
     "resume": "resume",
     "ps": "ps",
+    "update": "update",
     "delete": "delete",
     "list": "list",
     "spec": "spec",

@@ -186,6 +186,8 @@ class Creation:
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made,
                        "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)},
+            # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
+            "resources": config.get("linux", {}).get("resources", {}),
             "host_mounts": self.host_mounts,
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,
