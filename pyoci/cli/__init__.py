@@ -31,6 +31,7 @@ COMMANDS = {
     "resume": "resume",
     "ps": "ps",
     "update": "update",
+    "events": "events",
     "delete": "delete",
     "list": "list",
     "spec": "spec",
