@@ -28,7 +28,7 @@ ffibuilder.set_source(
     "pyoci._native._shim",
     '#include <sys/resource.h>\n#include "shim.h"',
     # setuptools wants sources relative to the project root it builds from.
-    sources=[os.path.relpath(os.path.join(HERE, name)) for name in ("shim.c", "seccomp.c")],
+    sources=[os.path.relpath(os.path.join(HERE, name)) for name in ("shim.c", "seccomp.c", "devices.c")],
     libraries=["seccomp"],
     include_dirs=[HERE],
     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

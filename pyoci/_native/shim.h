@@ -119,5 +119,8 @@ int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned 
                        const unsigned long long *value, const unsigned long long *value_two);
 int pyoci_seccomp_export(void *ctx, int fd);
 int pyoci_seccomp_action_available(unsigned int action);
+/* Load a BPF_PROG_TYPE_CGROUP_DEVICE program of count instructions and attach
+ * it to the cgroup2 directory (devices.c).  Negative returns are -errno. */
+int pyoci_device_program_attach(const char *cgroup_dir, const void *insns, unsigned int count);
 int pyoci_seccomp_flags_supported(unsigned int flags);
 void pyoci_seccomp_free(void *ctx);

@@ -102,6 +102,14 @@ def device_rule(rule):
     return f"{kind} {major}:{minor} {rule.get('access', 'rwm')}"
 
 
+def always_allowed(config_devices):
+    """Rules added after the config's: the usual devices, and the nodes
+    linux.devices creates (a fifo needs none), as "c 1:3 rwm"."""
+    made = [f"{'c' if dev['type'] in 'cu' else dev['type']} {dev['major']}:{dev['minor']} rwm"
+            for dev in config_devices if dev["type"] != "p"]
+    return DEFAULT_ALLOWED_DEVICES + tuple(made)
+
+
 def check_supported(resources):
     for key, value in resources.items():
         if key not in SUPPORTED:
@@ -127,7 +135,7 @@ def apply(resources, dirs, hierarchies, config_devices=()):
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
     else:
-        _apply_v2(resources, dirs, hierarchies)
+        _apply_v2(resources, dirs, hierarchies, config_devices)
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
@@ -157,9 +165,7 @@ def _apply_v1(res, dirs, hierarchies, config_devices):
     if d and "devices" in res:
         for i, rule in enumerate(res["devices"]):
             _write(d, "devices.allow" if rule["allow"] else "devices.deny", device_rule(rule), f"linux.resources.devices[{i}]")
-        extra = [f"{'c' if dev['type'] in 'cu' else dev['type']} {dev['major']}:{dev['minor']} rwm"
-                 for dev in config_devices if dev["type"] != "p"]
-        for rule in DEFAULT_ALLOWED_DEVICES + tuple(extra):
+        for rule in always_allowed(config_devices):
             _write(d, "devices.allow", rule, "linux.resources.devices")
 
 
@@ -319,7 +325,7 @@ def _v2_controllers(res):
     return [(key, controller) for key, controller, needed in wanted if needed]
 
 
-def _apply_v2(res, dirs, hierarchies):
+def _apply_v2(res, dirs, hierarchies, config_devices=()):
     for key, controller in _v2_controllers(res):
         if _enable_v2(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
             raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
@@ -352,6 +358,7 @@ def _apply_v2(res, dirs, hierarchies):
     for key, name in (("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")):
         if key in cpu:
             _write(d, name, cpu[key], f"linux.resources.cpu.{key}")
-    if res.get("devices"):
-        # v2 device rules need a BPF program, which pyoci does not load yet.
-        log.warning("linux.resources.devices: not enforced on cgroup v2 by this pyoci version")
+    if "devices" in res:
+        from pyoci.cgroups.device_program import attach, parse_rule
+
+        attach(d, list(res["devices"]) + [parse_rule(r) for r in always_allowed(config_devices)])
