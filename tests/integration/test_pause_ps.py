@@ -99,3 +99,33 @@ def test_ps_lists_the_containers_processes_by_host_pid(runtime):
     assert sorted(int(line.split()[column]) for line in lines[1:]) == sorted(pids)
     custom = runtime("ps", cid, "-o", "pid,comm", check=True).stdout.split()
     assert custom[:2] == ["PID", "COMMAND"] and custom.count("sleep") == 2
+
+
+def test_delete_ends_processes_that_forked_away_without_a_pid_namespace(runtime):
+    """Without a pid namespace the init's death does not take the rest with
+    it: a daemon that double-forked away is found in the cgroup and killed."""
+    def no_pid_namespace(config):
+        config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] != "pid"]
+
+    cid, pid = created(runtime, ["sh", "-c", "(sleep 1000 &) ; sleep 1000"], mutate=no_pid_namespace)
+    runtime("start", cid, check=True)
+    for _ in range(100):
+        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+        if len(pids) == 2:
+            break
+        time.sleep(0.01)
+    assert len(pids) == 2  # the init (sh, exec'd into its last sleep) and the orphaned sleep
+    runtime("delete", "--force", cid, check=True)
+    assert all(process_state(p) in (None, "Z") for p in pids)
+
+
+def test_no_cgroup_is_left_after_200_lifecycles(runtime):
+    """create, start, wait, delete (as `run`) 200 times, with resources so that
+    every controller's cgroup is made; the fixture checks each id afterwards."""
+    def limits(config):
+        config["linux"]["resources"] = dict(config["linux"].get("resources", {}),
+                                            memory={"limit": 64 << 20}, pids={"limit": 64})
+
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=limits)
+    for _ in range(200):
+        runtime("run", "-b", bundle, runtime.new_id(), check=True)
