@@ -152,3 +152,19 @@ def test_unified_needs_a_v2_host(runtime):
     cid = runtime.new_id()
     proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
     assert proc.returncode == 1 and "linux.resources.unified" in proc.stderr
+
+
+def test_a_fork_bomb_stops_at_pids_limit(runtime):
+    """Forks past linux.resources.pids.limit fail inside the container; the
+    host is untouched and delete ends what is there."""
+    def limit(config):
+        config["linux"]["resources"] = dict(config["linux"].get("resources", {}), pids={"limit": 16})
+
+    # The bomb is a child shell, which dies when fork fails; the count uses
+    # shell builtins only: at the limit, nothing more can fork.
+    script = ("sh -c 'while true; do sleep 1000 & done' 2>/dev/null; "
+              "set -- /proc/[0-9]*; echo $#")
+    cid = runtime.new_id()
+    proc = runtime("run", "-b", runtime.bundle(["sh", "-c", script], rootfs=runtime.rootfs, mutate=limit), cid)
+    # sh itself and the sleeps that got a pid: never past the limit.
+    assert 1 < int(proc.stdout.split()[-1]) <= 16, proc.stdout + proc.stderr
