@@ -21,7 +21,10 @@ def end():
     posix.unsetenv(VARIABLE)  # nothing this command starts should see it
     try:
         pid = int(pid)
-        posix.kill(pid, 9)
-        posix.waitpid(pid, 0)
-    except (ValueError, OSError):  # not a pid of ours (set by hand): nothing of ours to end
+        # Only a child of this process is ours to end: waitpid says so (and
+        # reaps a helper that has already ended).
+        if posix.waitpid(pid, posix.WNOHANG)[0] == 0:
+            posix.kill(pid, 9)
+            posix.waitpid(pid, 0)
+    except (ValueError, OSError):  # not a child of ours: nothing to end
         pass

@@ -135,6 +135,8 @@ static pid_t warm_migrations(void)
 
 int main(int argc, char **argv)
 {
+    /* The variable names this launcher's helper and nothing else. */
+    unsetenv(WARMUP_VARIABLE);
     /* Any argument will do (a container named "run" costs a helper ended at
      * once): telling the command from the global flags' values is the CLI's. */
     for (int i = 1; i < argc; i++)

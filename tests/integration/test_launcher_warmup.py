@@ -137,3 +137,17 @@ def test_create_ends_its_helper_and_leaves_only_the_init(runtime):
 def test_a_failed_create_ends_its_helper(runtime, tmp_path):
     seen = drive(*runtime.cmd, "--root", runtime.root, "create", "-b", str(tmp_path / "no bundle"), runtime.new_id())
     assert seen["left"] == {}
+
+
+def test_a_stray_variable_names_nothing_to_end(runtime):
+    """PYOCI_WARMUP_PID from the caller's environment is not pyoci's helper:
+    a process it names, not a child of the command, is left alone."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        env = dict(os.environ, PYOCI_WARMUP_PID=str(bystander.pid))
+        runtime("state", "no-such-container", env=env)
+        runtime("list", env=env)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
