@@ -28,12 +28,11 @@ SUPPORTED = {
     "unified": None,
     "devices": None,
 }
-THROTTLES = (("throttleReadBpsDevice", "read_bps_device", "rbps"), ("throttleWriteBpsDevice", "write_bps_device", "wbps"),
-             ("throttleReadIOPSDevice", "read_iops_device", "riops"),
-             ("throttleWriteIOPSDevice", "write_iops_device", "wiops"))
+# Families in pyoci.cgroups.extra_controllers, imported only for a config that sets one.
+EXTRA = ("blockIO", "hugepageLimits", "network", "rdma", "unified")
 
 
-def _write(directory, name, value, field):
+def write(directory, name, value, field):
     if directory is None:
         raise ConfigError(f"{field}: the host has no cgroup controller for {name}")
     try:
@@ -43,14 +42,14 @@ def _write(directory, name, value, field):
         raise ConfigError(f"{field}: cannot write {value} to {name}: {posix.strerror(e.errno).lower()}") from None
 
 
-def _v1_dir(dirs, hierarchies, controller):
+def v1_dir(dirs, hierarchies, controller):
     for h in hierarchies:
         if not h.v2 and controller in h.controllers:
             return dirs[h.mountpoint]
     return None
 
 
-def _v2_dir(dirs, hierarchies):
+def v2_dir(dirs, hierarchies):
     for h in hierarchies:
         if h.v2:
             return dirs[h.mountpoint]
@@ -61,7 +60,7 @@ def _v2_hierarchy(hierarchies):
     return next((h for h in hierarchies if h.v2), None)
 
 
-def _enable_v2(controller, dirs, hierarchies, field):
+def enable_v2(controller, dirs, hierarchies, field):
     """The cgroup2 directory for controller, with it enabled in every
     ancestor's cgroup.subtree_control (a v2 controller's files exist only
     where the parent hands it down), as runc does; None without one."""
@@ -82,15 +81,9 @@ def _enable_v2(controller, dirs, hierarchies, field):
         if controller not in available:
             return None
         if controller not in enabled:
-            _write(directory, "cgroup.subtree_control", "+" + controller, field)
+            write(directory, "cgroup.subtree_control", "+" + controller, field)
         directory = paths.join(directory, part)
     return target
-
-
-def _controller_dir(controller, dirs, hierarchies, field):
-    """Where controller's files are: its v1 hierarchy, else cgroup2 (on a
-    hybrid host, hugetlb or rdma may be there alone)."""
-    return _v1_dir(dirs, hierarchies, controller) or _enable_v2(controller, dirs, hierarchies, field)
 
 
 def device_rule(rule):
@@ -139,137 +132,32 @@ def apply(resources, dirs, hierarchies, config_devices=()):
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
-    if res.get("unified"):
-        raise ConfigError("linux.resources.unified: needs a cgroup v2 host; this one has v1 controllers")
-    _apply_memory_v1(res.get("memory", {}), _v1_dir(dirs, hierarchies, "memory"))
+    _apply_memory_v1(res.get("memory", {}), v1_dir(dirs, hierarchies, "memory"))
     if "limit" in res.get("pids", {}):
         limit = res["pids"]["limit"]
-        _write(_v1_dir(dirs, hierarchies, "pids"), "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
+        write(v1_dir(dirs, hierarchies, "pids"), "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
     cpu = res.get("cpu", {})
-    d = _v1_dir(dirs, hierarchies, "cpu")
+    d = v1_dir(dirs, hierarchies, "cpu")
     # Periods before what is measured in them; rt_period before rt_runtime.
     for key, name in (("shares", "cpu.shares"), ("period", "cpu.cfs_period_us"), ("quota", "cpu.cfs_quota_us"),
                       ("burst", "cpu.cfs_burst_us"), ("realtimePeriod", "cpu.rt_period_us"),
                       ("realtimeRuntime", "cpu.rt_runtime_us"), ("idle", "cpu.idle")):
         if key in cpu:
-            _write(d, name, cpu[key], f"linux.resources.cpu.{key}")
-    _apply_blkio_v1(res.get("blockIO", {}), _v1_dir(dirs, hierarchies, "blkio"))
-    _apply_hugetlb(res.get("hugepageLimits", []), dirs, hierarchies)
-    _apply_network(res.get("network", {}), dirs, hierarchies)
-    _apply_rdma(res.get("rdma", {}), dirs, hierarchies)
-    d = _v1_dir(dirs, hierarchies, "cpuset")
+            write(d, name, cpu[key], f"linux.resources.cpu.{key}")
+    if any(res.get(key) for key in EXTRA):
+        from pyoci.cgroups import extra_controllers
+
+        extra_controllers.apply_v1(res, dirs, hierarchies)
+    d = v1_dir(dirs, hierarchies, "cpuset")
     for key, name in (("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")):
         if key in cpu:
-            _write(d, name, cpu[key], f"linux.resources.cpu.{key}")
-    d = _v1_dir(dirs, hierarchies, "devices")
+            write(d, name, cpu[key], f"linux.resources.cpu.{key}")
+    d = v1_dir(dirs, hierarchies, "devices")
     if d and "devices" in res:
         for i, rule in enumerate(res["devices"]):
-            _write(d, "devices.allow" if rule["allow"] else "devices.deny", device_rule(rule), f"linux.resources.devices[{i}]")
+            write(d, "devices.allow" if rule["allow"] else "devices.deny", device_rule(rule), f"linux.resources.devices[{i}]")
         for rule in always_allowed(config_devices):
-            _write(d, "devices.allow", rule, "linux.resources.devices")
-
-
-def _device(entry):
-    return f"{entry['major']}:{entry['minor']}"
-
-
-def _existing(d, names):
-    """The first of names that d has (weight files depend on the I/O scheduler)."""
-    return next((n for n in names if d is not None and paths.exists(paths.join(d, n))), None)
-
-
-def _apply_blkio_v1(blkio, d):
-    field = "linux.resources.blockIO"
-    for key, candidates in (("weight", ("blkio.weight", "blkio.bfq.weight")), ("leafWeight", ("blkio.leaf_weight",))):
-        if key in blkio:
-            name = _existing(d, candidates)
-            if name is None:
-                raise ConfigError(f"{field}.{key}: this host's blkio controller has no {' or '.join(candidates)}")
-            _write(d, name, blkio[key], f"{field}.{key}")
-    for i, entry in enumerate(blkio.get("weightDevice", [])):
-        for key, candidates in (("weight", ("blkio.weight_device", "blkio.bfq.weight_device")),
-                                ("leafWeight", ("blkio.leaf_weight_device",))):
-            if key in entry:
-                name = _existing(d, candidates)
-                if name is None:
-                    raise ConfigError(f"{field}.weightDevice[{i}].{key}: this host's blkio controller has no "
-                                      f"{' or '.join(candidates)}")
-                _write(d, name, f"{_device(entry)} {entry[key]}", f"{field}.weightDevice[{i}]")
-    for key, suffix, _v2_key in THROTTLES:
-        for i, entry in enumerate(blkio.get(key, [])):
-            _write(d, f"blkio.throttle.{suffix}", f"{_device(entry)} {entry['rate']}", f"{field}.{key}[{i}]")
-
-
-def _apply_blkio_v2(blkio, d):
-    field = "linux.resources.blockIO"
-    if "leafWeight" in blkio or any("leafWeight" in e for e in blkio.get("weightDevice", [])):
-        raise ConfigError(f"{field}.leafWeight: cgroup v2 has no leaf weight")
-    if "weight" in blkio or blkio.get("weightDevice"):
-        name = _existing(d, ("io.bfq.weight", "io.weight"))
-        if name is None:
-            raise ConfigError(f"{field}.weight: this host's io controller has no io.weight or io.bfq.weight")
-        if "weight" in blkio:
-            # v1's 10-1000 onto v2's 1-10000, as runc and crun convert it.
-            weight = blkio["weight"] if name == "io.bfq.weight" else 1 + (blkio["weight"] - 10) * 9999 // 990
-            _write(d, name, weight, f"{field}.weight")
-        for i, entry in enumerate(blkio.get("weightDevice", [])):
-            _write(d, name, f"{_device(entry)} {entry['weight']}", f"{field}.weightDevice[{i}]")
-    limits = {}
-    for key, _suffix, v2_key in THROTTLES:
-        for entry in blkio.get(key, []):
-            limits.setdefault(_device(entry), []).append(f"{v2_key}={entry['rate']}")
-    for device, settings in limits.items():
-        _write(d, "io.max", f"{device} {' '.join(settings)}", f"{field}.throttle ({device})")
-
-
-def _apply_hugetlb(limits, dirs, hierarchies):
-    for i, entry in enumerate(limits):
-        field = f"linux.resources.hugepageLimits[{i}]"
-        d = _controller_dir("hugetlb", dirs, hierarchies, field)
-        if d is None:
-            raise ConfigError(f"{field}: the host has no hugetlb controller")
-        size = entry["pageSize"]
-        name = f"hugetlb.{size}.{'max' if d == _v2_dir(dirs, hierarchies) else 'limit_in_bytes'}"
-        if paths.exists(paths.join(d, "cgroup.procs")) and not paths.exists(paths.join(d, name)):
-            raise ConfigError(f"{field}.pageSize: this host has no {size} huge pages")
-        _write(d, name, entry["limit"], field)
-
-
-def _apply_network(network, dirs, hierarchies):
-    field = "linux.resources.network"
-    if "classID" in network:
-        d = _v1_dir(dirs, hierarchies, "net_cls")
-        if d is None:
-            raise ConfigError(f"{field}.classID: the host has no net_cls controller (cgroup v1 only)")
-        _write(d, "net_cls.classid", network["classID"], f"{field}.classID")
-    if network.get("priorities"):
-        d = _v1_dir(dirs, hierarchies, "net_prio")
-        if d is None:
-            raise ConfigError(f"{field}.priorities: the host has no net_prio controller (cgroup v1 only)")
-        for i, entry in enumerate(network["priorities"]):
-            _write(d, "net_prio.ifpriomap", f"{entry['name']} {entry['priority']}", f"{field}.priorities[{i}]")
-
-
-def _apply_rdma(rdma, dirs, hierarchies):
-    for device, limits in rdma.items():
-        field = f"linux.resources.rdma.{device}"
-        d = _controller_dir("rdma", dirs, hierarchies, field)
-        if d is None:
-            raise ConfigError(f"{field}: the host has no rdma controller")
-        settings = [f"{name}={limits[key]}" for key, name in (("hcaHandles", "hca_handle"), ("hcaObjects", "hca_object"))
-                    if key in limits]
-        _write(d, "rdma.max", f"{device} {' '.join(settings)}", field)
-
-
-def _apply_unified(unified, d):
-    """linux.resources.unified: cgroup2 file -> value, written as given.  A
-    key may not leave the container's cgroup or name one of the files that
-    moves processes or controllers."""
-    for key, value in unified.items():
-        field = f"linux.resources.unified.{key}"
-        if "/" in key or key.startswith(".") or key in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
-            raise ConfigError(f"{field}: not a resource file of the container's cgroup")
-        _write(d, key, value, field)
+            write(d, "devices.allow", rule, "linux.resources.devices")
 
 
 def _warn_kernel_memory(mem, fields):
@@ -284,25 +172,25 @@ def _apply_memory_v1(mem, d):
                       ("swap", "memory.memsw.limit_in_bytes"), ("kernelTCP", "memory.kmem.tcp.limit_in_bytes"),
                       ("swappiness", "memory.swappiness")):
         if key in mem:
-            _write(d, name, mem[key], f"linux.resources.memory.{key}")
+            write(d, name, mem[key], f"linux.resources.memory.{key}")
     # memory.kmem.limit_in_bytes still exists but has been a no-op since Linux 6.1.
     _warn_kernel_memory(mem, ("kernel",))
     if mem.get("disableOOMKiller"):
-        _write(d, "memory.oom_control", 1, "linux.resources.memory.disableOOMKiller")
+        write(d, "memory.oom_control", 1, "linux.resources.memory.disableOOMKiller")
     if "useHierarchy" in mem:
-        _write(d, "memory.use_hierarchy", int(mem["useHierarchy"]), "linux.resources.memory.useHierarchy")
+        write(d, "memory.use_hierarchy", int(mem["useHierarchy"]), "linux.resources.memory.useHierarchy")
     # checkBeforeUpdate only concerns `update`.
 
 
 def _apply_memory_v2(mem, d):
     for key, name in (("limit", "memory.max"), ("reservation", "memory.low")):
         if key in mem:
-            _write(d, name, "max" if mem[key] < 0 else mem[key], f"linux.resources.memory.{key}")
+            write(d, name, "max" if mem[key] < 0 else mem[key], f"linux.resources.memory.{key}")
     if "swap" in mem:
         swap = mem["swap"]
         # v1 counts memory+swap, v2 swap alone.
         value = "max" if swap < 0 else swap - max(mem.get("limit", 0), 0)
-        _write(d, "memory.swap.max", value, "linux.resources.memory.swap")
+        write(d, "memory.swap.max", value, "linux.resources.memory.swap")
     # v2 charges kernel and socket memory to memory.max; there is nothing separate to set.
     _warn_kernel_memory(mem, ("kernel", "kernelTCP"))
     # v2 has no counterpart for these: a value that would change behaviour is refused.
@@ -327,37 +215,36 @@ def _v2_controllers(res):
 
 def _apply_v2(res, dirs, hierarchies, config_devices=()):
     for key, controller in _v2_controllers(res):
-        if _enable_v2(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
+        if enable_v2(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
             raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
-    d = _v2_dir(dirs, hierarchies)
+    d = v2_dir(dirs, hierarchies)
     _apply_memory_v2(res.get("memory", {}), d)
     if "limit" in res.get("pids", {}):
         limit = res["pids"]["limit"]
-        _write(d, "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
+        write(d, "pids.max", "max" if limit <= 0 else limit, "linux.resources.pids.limit")
     cpu = res.get("cpu", {})
     if "shares" in cpu:
         # The conversion runc and crun use between v1 shares and v2 weight.
         shares = cpu["shares"]
         weight = 1 + ((shares - 2) * 9999) // 262142 if shares else 100
-        _write(d, "cpu.weight", weight, "linux.resources.cpu.shares")
+        write(d, "cpu.weight", weight, "linux.resources.cpu.shares")
     if "quota" in cpu or "period" in cpu:
         quota = cpu.get("quota", -1)
-        _write(d, "cpu.max", f"{'max' if quota <= 0 else quota} {cpu.get('period', 100000)}", "linux.resources.cpu.quota")
+        write(d, "cpu.max", f"{'max' if quota <= 0 else quota} {cpu.get('period', 100000)}", "linux.resources.cpu.quota")
     if "burst" in cpu:
-        _write(d, "cpu.max.burst", cpu["burst"], "linux.resources.cpu.burst")
+        write(d, "cpu.max.burst", cpu["burst"], "linux.resources.cpu.burst")
     if "idle" in cpu:
-        _write(d, "cpu.idle", cpu["idle"], "linux.resources.cpu.idle")
+        write(d, "cpu.idle", cpu["idle"], "linux.resources.cpu.idle")
     for key in ("realtimeRuntime", "realtimePeriod"):
         if cpu.get(key):
             raise ConfigError(f"linux.resources.cpu.{key}: cgroup v2 has no real-time CPU bandwidth")
-    _apply_blkio_v2(res.get("blockIO", {}), d)
-    _apply_hugetlb(res.get("hugepageLimits", []), dirs, hierarchies)
-    _apply_network(res.get("network", {}), dirs, hierarchies)
-    _apply_rdma(res.get("rdma", {}), dirs, hierarchies)
-    _apply_unified(res.get("unified", {}), d)
+    if any(res.get(key) for key in EXTRA):
+        from pyoci.cgroups import extra_controllers
+
+        extra_controllers.apply_v2(res, dirs, hierarchies)
     for key, name in (("cpus", "cpuset.cpus"), ("mems", "cpuset.mems")):
         if key in cpu:
-            _write(d, name, cpu[key], f"linux.resources.cpu.{key}")
+            write(d, name, cpu[key], f"linux.resources.cpu.{key}")
     if "devices" in res:
         from pyoci.cgroups.device_program import attach, parse_rule
 
