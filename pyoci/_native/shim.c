@@ -17,6 +17,8 @@
  *                 <-- MSG_SYNC --------- createRuntime point
  *   prestart, createRuntime hooks - ack (state json) -> createContainer hooks,
  *                                        pivot_root, paths, process set-up
+ *                 <-- MSG_SECCOMP ------ (SCMP_ACT_NOTIFY: the notify fd;
+ *   to the seccomp agent -- ack ------>  see load_seccomp)
  *                 <-- MSG_READY -------- wait on the start socket
  *   write state, exit                    ... `pyoci start` connects, sends
  *                                        the state; startContainer hooks,

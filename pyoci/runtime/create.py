@@ -2,7 +2,8 @@
 
 Validates the bundle, compiles the plan, makes the state directory and the
 cgroups, clones the init through the shim and answers its sync points (id
-maps, cgroup join, prestart/createRuntime hooks, the console).  When the
+maps, cgroup join, prestart/createRuntime hooks, the console, the seccomp
+notify fd for the agent).  When the
 init says it is ready and waits for `start`, the state is written and create
 returns.  Any failure undoes all of it: the init is killed, its cgroups and
 state directory removed, so nothing is left behind.
