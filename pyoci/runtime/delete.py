@@ -37,10 +37,7 @@ def delete(root, container_id, force=False):
         if status != "stopped":
             if not force:
                 raise WrongState(f"cannot delete container {container_id} that is not stopped: {status}")
-            from pyoci.runtime.kill import signal_container
-
-            signal_container(container, SIGKILL, all_processes=True)
-            thaw_if_frozen(container)
+            end_processes(container)
             wait_gone(container)
         destroy(container)
     finally:
@@ -52,32 +49,41 @@ def delete(root, container_id, force=False):
         run_hooks(hooks, "poststop", container.spec_state("stopped"), fatal=False)
 
 
-def thaw_if_frozen(container):
-    """A frozen process acts on SIGKILL only once thawed: kill first (so
-    nothing runs in between), then thaw."""
-    if container.frozen():
-        from pyoci.cgroups.freezer import thaw
-
-        thaw(container.record["cgroup"]["freezers"])
-
-
-def destroy(container):
-    record = container.record.get("cgroup", {})
-    dirs = record.get("dirs", {})
-    # Without a pid namespace the init's death does not take its children
-    # with it: end whatever is still in the cgroup.
-    for _ in range(100):
-        left = cgroups.pids(dirs)
+def end_processes(container, rounds=100):
+    """SIGKILL the init and everything in the container's cgroup, none
+    escaping by forking meanwhile: freeze the cgroup, kill what is in it,
+    thaw (a frozen process acts on SIGKILL only once thawed), and again
+    until it is empty.  Without a pid namespace, the init's death does not
+    take the rest with it; a paused container is frozen already."""
+    cgroup = container.record.get("cgroup", {})
+    freezers = cgroup.get("freezers", [])
+    for _ in range(rounds):
+        left = cgroups.pids(cgroup.get("dirs", {}))
+        if container.init_alive():
+            left.append(container.record["pid"])
         if not left:
-            break
+            return
+        if freezers:
+            from pyoci.cgroups.freezer import freeze, thaw
+            from pyoci.errors import PyociError
+
+            try:
+                freeze(freezers, "delete", timeout=1.0)
+            except PyociError:  # a task that will not freeze: kill what can be killed
+                pass
         for pid in left:
             try:
                 posix.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
-        thaw_if_frozen(container)
+        if freezers:
+            thaw(freezers)
         time.sleep(0.01)
-    cgroups.remove_dirs(record.get("made", []))
+
+
+def destroy(container):
+    end_processes(container)
+    cgroups.remove_dirs(container.record.get("cgroup", {}).get("made", []))
     if container.record.get("host_mounts"):
         from pyoci.runtime import hostmounts
 

@@ -55,13 +55,15 @@ def test_the_stream_repeats_at_the_interval(runtime):
     assert len(events) >= 3 and all(e["type"] == "stats" for e in events)
 
 
-def test_an_oom_kill_is_an_event(runtime):
+def test_an_oom_kill_is_an_event_and_ends_only_the_hog(runtime):
     # dd's 64 MiB buffer cannot fit in 16 MiB (with no swap to spill to).
     hog = "sleep 0.5; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 30"
     cid, _pid = created(runtime, ["sh", "-c", hog], mutate=with_memory_limit)
     runtime("start", cid, check=True)
     events = stream(runtime, cid, 10)
     assert {"type": "oom", "id": cid} in events
+    # Only dd was killed: the container goes on.
+    assert runtime.state(cid)["status"] == "running"
 
 
 def test_a_bad_interval_is_refused(runtime):

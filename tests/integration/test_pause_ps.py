@@ -129,3 +129,34 @@ def test_no_cgroup_is_left_after_200_lifecycles(runtime):
     bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=limits)
     for _ in range(200):
         runtime("run", "-b", bundle, runtime.new_id(), check=True)
+
+
+def without_pid_namespace_limited(config):
+    config["linux"]["namespaces"] = [ns for ns in config["linux"]["namespaces"] if ns["type"] != "pid"]
+    config["linux"]["resources"] = dict(config["linux"].get("resources", {}), pids={"limit": 64})
+
+
+def test_delete_ends_a_process_that_keeps_forking(runtime):
+    """The cgroup is frozen while its processes are killed, so a fork loop
+    cannot outrun the kills."""
+    cid, pid = created(runtime, ["sh", "-c", "while true; do sleep 1000 & done"], mutate=without_pid_namespace_limited)
+    runtime("start", cid, check=True)
+    time.sleep(0.3)
+    pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+    assert len(pids) > 10
+    runtime("delete", "--force", cid, check=True)
+    assert all(process_state(p) in (None, "Z") for p in pids + [pid])
+
+
+def test_delete_ends_stopped_processes(runtime):
+    cid, _pid = created(runtime, ["sh", "-c", "sleep 1000 & kill -STOP $!; sleep 1000"],
+                        mutate=without_pid_namespace_limited)
+    runtime("start", cid, check=True)
+    for _ in range(100):
+        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+        if any(process_state(p) == "T" for p in pids):
+            break
+        time.sleep(0.01)
+    assert any(process_state(p) == "T" for p in pids)
+    runtime("delete", "--force", cid, check=True)
+    assert all(process_state(p) in (None, "Z") for p in pids)
