@@ -1,7 +1,7 @@
 """pyoci.cgroups.device_program: linux.resources.devices as a cgroup v2
 device program, run here by an evaluator of the eBPF instructions it uses,
 for device accesses the rules allow and deny.  (The kernel's verdict is in
-tests/integration/test_cgroup_v2_devices.py.)"""
+tests/integration/test_cgroup_v2.py.)"""
 import pytest
 
 from pyoci.cgroups.device_program import ACCESS, DEV_BLOCK, DEV_CHAR, parse_rule, program
