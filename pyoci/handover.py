@@ -6,8 +6,10 @@ linux.seccomp.listenerPath.
 The shim sends the descriptor to the runtime over the sync socket; this
 module forwards it, with its payload, as SCM_RIGHTS over a new connection.
 """
+import posix  # not os: see pyoci.paths
 import socket
 
+from pyoci import SPEC_VERSION
 from pyoci.errors import PyociError
 
 
@@ -19,3 +21,23 @@ def send_fd(path, payload, fd, field):
             socket.send_fds(s, [payload], [fd])
     except OSError as e:
         raise PyociError(f"{field} {path}: {e.strerror.lower() if e.strerror else e}") from None
+
+
+def send_seccomp_fd(fds, config, pid, state):
+    """The notify fd of a profile with SCMP_ACT_NOTIFY, to its agent at
+    linux.seccomp.listenerPath, with the container process state
+    (runtime-spec, config-linux.md): pid is the process the filter is for,
+    state the container's.  The fd is closed here."""
+    from pyoci.jsonio import dumps
+
+    if not fds:
+        raise PyociError("linux.seccomp: no notify fd received")
+    seccomp = config["linux"]["seccomp"]
+    process_state = {"ociVersion": SPEC_VERSION, "fds": ["seccompFd"], "pid": pid, "state": state}
+    if "listenerMetadata" in seccomp:
+        process_state["metadata"] = seccomp["listenerMetadata"]
+    try:
+        send_fd(seccomp["listenerPath"], dumps(process_state).encode(), fds[0], "linux.seccomp.listenerPath")
+    finally:
+        for fd in fds:
+            posix.close(fd)

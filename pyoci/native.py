@@ -77,7 +77,7 @@ def spawn(plan, sync_fd, start_fd):
     launch.sync_fd = sync_fd
     launch.start_fd = start_fd
     launch.keep_fds = plan.keep_fds
-    keep = {sync_fd, start_fd, *(fd for fd, _ in plan.joins), *range(3 + plan.keep_fds)}
+    keep = {fd for fd in (sync_fd, start_fd, *(fd for fd, _ in plan.joins)) if fd >= 0} | set(range(3 + plan.keep_fds))
     ranges = close_ranges(keep)
     for i, (first, last) in enumerate(ranges):
         launch.close_first[i] = first

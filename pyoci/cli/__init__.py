@@ -32,6 +32,7 @@ COMMANDS = {
     "ps": "ps",
     "update": "update",
     "events": "events",
+    "exec": "exec",
     "delete": "delete",
     "list": "list",
     "spec": "spec",
@@ -257,7 +258,12 @@ def main(argv=None):
             sys.stdout.write(usage(prog, module.__doc__, module.FLAGS, module.POSITIONALS))
             return 0
         args = parse(prog, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
-        return module.run(ctx, args) or 0
+        try:
+            return module.run(ctx, args) or 0
+        except PyociError as e:
+            # exec's own status is its command's: a failure of the runtime is 255.
+            e.exit_code = getattr(module, "ERROR_EXIT", e.exit_code)
+            raise
     except PyociError as e:
         return fail(str(e), e.exit_code)
     except KeyboardInterrupt:

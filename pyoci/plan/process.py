@@ -57,8 +57,10 @@ def environment_path(env):
     return None
 
 
-def compile_process(plan, config, log, setgroups_allowed=True):
-    """Steps from the console to execve; config.process must be present."""
+def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
+    """Steps from the console to execve; config.process must be present.
+    for_exec: a process `exec` adds to a running container, which waits for
+    no start and runs no startContainer hooks."""
     process = config["process"]
     if process.get("terminal"):
         size = process.get("consoleSize", {})
@@ -96,9 +98,10 @@ def compile_process(plan, config, log, setgroups_allowed=True):
     plan.add("RESOLVE_EXEC", f"process.args[0] {args[0]}: exec", s=(args[0], environment_path(env)))
     if load_before_start:
         plan.steps.append(seccomp)
-    plan.add("WAIT_START", "start")
-    for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
-        add_hook(plan, hook, f"hooks.startContainer[{i}]")
+    if not for_exec:
+        plan.add("WAIT_START", "start")
+        for i, hook in enumerate(config.get("hooks", {}).get("startContainer", [])):
+            add_hook(plan, hook, f"hooks.startContainer[{i}]")
     if not load_early:
         plan.add("CLOSE_ON_EXEC", "fds: close on exec")
     if seccomp and not load_early and not load_before_start:

@@ -152,7 +152,9 @@ class Creation:
                 self._got_console(msg.fds)
                 sock.send(ACK)
             elif msg.type == messages.MSG_SECCOMP:
-                self._got_seccomp_fd(msg.fds, config)
+                from pyoci.handover import send_seccomp_fd
+
+                send_seccomp_fd(msg.fds, config, self.init_pid, self.container.spec_state("creating"))
                 sock.send(ACK)
             elif msg.type == messages.MSG_READY:
                 self._ready()
@@ -205,23 +207,6 @@ class Creation:
             from pyoci.handover import send_fd
 
             send_fd(self.opts.console_socket, b"/dev/ptmx", fds[0], "--console-socket")
-        finally:
-            posix.close(fds[0])
-
-    def _got_seccomp_fd(self, fds, config):
-        """The notify fd of a profile with SCMP_ACT_NOTIFY, to its agent with
-        the container process state (runtime-spec, config-linux.md)."""
-        if not fds:
-            raise PyociError("linux.seccomp: no notify fd received")
-        seccomp = config["linux"]["seccomp"]
-        process_state = {"ociVersion": SPEC_VERSION, "fds": ["seccompFd"], "pid": self.init_pid,
-                         "state": self.container.spec_state("creating")}
-        if "listenerMetadata" in seccomp:
-            process_state["metadata"] = seccomp["listenerMetadata"]
-        try:
-            from pyoci.handover import send_fd
-
-            send_fd(seccomp["listenerPath"], dumps(process_state).encode(), fds[0], "linux.seccomp.listenerPath")
         finally:
             posix.close(fds[0])
 

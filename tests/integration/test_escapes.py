@@ -73,6 +73,20 @@ def test_the_init_cannot_exec_the_runtimes_own_binary(runtime, own_rootfs, how):
     assert sha256(interpreter) == before
 
 
+def test_exec_cannot_run_the_runtimes_own_binary(runtime):
+    """The same through `exec`: its process is a copy of the runtime until it
+    execs, joined to the container's namespaces (and non-dumpable, as the
+    init is, while it is)."""
+    interpreter = os.path.realpath(sys.executable)
+    before = sha256(interpreter)
+    cid = runtime.new_id()
+    runtime("run", "-d", "-b", runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs), cid, check=True)
+    proc = runtime("exec", cid, "/proc/self/exe", "--version")
+    assert proc.returncode != 0 and "Python" not in proc.stdout + proc.stderr
+    assert "no such file or directory" in proc.stderr.lower()
+    assert sha256(interpreter) == before
+
+
 def test_the_waiting_init_is_out_of_reach_of_the_containers_processes(runtime, host_dir):
     """Another container sharing the pid namespace sees the init that waits
     for start; as the same user it could read its memory (/proc/<pid>/mem,

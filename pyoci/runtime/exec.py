@@ -1,0 +1,128 @@
+"""`exec`: run a process in a created or running container and, unless
+--detach, wait for it and return its exit status.
+
+The plan (pyoci.plan.exec) goes to the shim as create's does; the parent
+moves the new process into the container's cgroups when it reports its pid,
+forwards its pty master to --console-socket and a seccomp notify fd to the
+agent, and sees the exec happen when the sync socket closes (its end is
+close-on-exec in the child).  As a child subreaper, it collects a process
+that joining a pid namespace made its grandchild.
+"""
+import posix  # not os: see pyoci.paths
+import _signal as signal  # not `signal`, which builds enums (a few ms per command)
+import _socket  # not `socket`, which imports enum (a few ms per command)
+
+from pyoci import cgroups, messages, native, paths
+from pyoci.errors import PyociError, WrongState
+from pyoci.log import log
+from pyoci.plan.exec import compile_exec_plan
+from pyoci.plan.namespaces import close_joins
+from pyoci.runtime.run import FORWARDED, exit_status
+from pyoci.state import Container, atomic_write
+
+ACK = b"\x01"
+
+
+class ExecOptions:
+    def __init__(self, detach=False, pid_file=None, console_socket=None, preserve_fds=0):
+        self.detach = detach
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.preserve_fds = preserve_fds
+
+
+def container_for_exec(root, container_id, ignore_paused):
+    container = Container(root, container_id)
+    container.load()
+    status = container.status()
+    if status == "paused" and not ignore_paused:
+        raise WrongState(f"cannot exec in container {container_id}: it is paused (--ignore-paused to do it anyway)")
+    if status not in ("created", "running", "paused"):
+        raise WrongState(f"cannot exec in container {container_id}: it is {status}")
+    return container
+
+
+def execute(container, config, process, opts):
+    """Run process in container (whose config is config); returns the exit
+    status (0 with --detach, once the process runs)."""
+    record = container.record
+    if process.get("terminal") and not opts.console_socket:
+        raise PyociError("--tty: a terminal needs --console-socket")
+    plan = compile_exec_plan(config, process, record["pid"], log, keep_fds=opts.preserve_fds)
+    native.set_subreaper()
+    parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    pid = clone_pid = 0
+    try:
+        clone_pid = native.spawn(plan, child_sock.fileno(), -1)
+        child_sock.close()
+        close_joins(plan)
+        pid = _answer(parent_sock, clone_pid, record, config, opts)
+    except BaseException:
+        for p in {pid, clone_pid} - {0}:
+            try:
+                posix.kill(p, 9)
+            except ProcessLookupError:
+                pass
+        raise
+    finally:
+        close_joins(plan)
+        parent_sock.close()
+        child_sock.close()
+    if plan.fork_after:
+        posix.waitpid(clone_pid, 0)  # the middle process has exited
+    if opts.pid_file:
+        atomic_write(paths.abspath(opts.pid_file), str(pid), 0o644)
+    if opts.detach:
+        return 0
+    for sig in FORWARDED:
+        signal.signal(sig, lambda s, _f: _forward(pid, s))
+    while True:
+        try:
+            waited, status = posix.waitpid(pid, 0)
+        except InterruptedError:
+            continue
+        if waited == pid:
+            return exit_status(status)
+
+
+def _forward(pid, sig):
+    try:
+        posix.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _answer(sock, clone_pid, record, config, opts):
+    """Serve the child's messages until it execs (EOF); the pid it reported."""
+    pid = clone_pid
+    while True:
+        msg = messages.read_message(sock)
+        if msg is None:
+            return pid
+        if msg.type == messages.MSG_PID:
+            pid = msg.pid or clone_pid
+            cgroups.join(record.get("cgroup", {}).get("dirs", {}), pid)
+            sock.send(ACK)
+        elif msg.type == messages.MSG_CONSOLE:
+            from pyoci.handover import send_fd
+
+            try:
+                send_fd(opts.console_socket, b"/dev/ptmx", msg.fds[0], "--console-socket")
+            finally:
+                for fd in msg.fds:
+                    posix.close(fd)
+            sock.send(ACK)
+        elif msg.type == messages.MSG_SECCOMP:
+            from pyoci.handover import send_seccomp_fd
+
+            send_seccomp_fd(msg.fds, config, pid, _exec_state(record))
+            sock.send(ACK)
+        elif msg.type == messages.MSG_ERROR:
+            raise PyociError(msg.describe())
+        else:
+            raise PyociError(f"exec: unexpected message {msg.type} from the new process")
+
+
+def _exec_state(record):
+    return {"ociVersion": record["ociVersion"], "id": record["id"], "status": "running", "pid": record["pid"],
+            "bundle": record["bundle"], "annotations": record.get("annotations", {})}

@@ -1,0 +1,102 @@
+"""exec in real containers: the new process joins every namespace and the
+cgroups of the init, takes the container's process settings with exec's
+flags over them (and the container's seccomp profile), and its exit status
+is exec's; a runtime failure is 255 and leaves nothing running."""
+import json
+import os
+
+import pytest
+
+from test_isolation import DEFAULT_CAPS, created
+
+NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
+
+
+def running(runtime, mutate=None):
+    cid, pid = created(runtime, mutate=mutate)
+    runtime("start", cid, check=True)
+    return cid, pid
+
+
+def status_field(text, name):
+    return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(name + ":"))
+
+
+def test_the_process_joins_the_inits_namespaces_and_cgroups(runtime):
+    cid, pid = running(runtime)
+    script = "; ".join(f"readlink /proc/self/ns/{ns}" for ns in NAMESPACES) + "; cat /proc/self/cgroup"
+    out = runtime("exec", cid, "sh", "-c", script, check=True).stdout.splitlines()
+    assert out[:len(NAMESPACES)] == [os.readlink(f"/proc/{pid}/ns/{ns}") for ns in NAMESPACES]
+    # The cgroup namespace shows the container's cgroup as its root.
+    assert all(line.endswith(":/") for line in out[len(NAMESPACES):])
+
+
+@pytest.mark.parametrize("script, status", [("exit 3", 3), ("kill -9 $$", 137), ("true", 0)])
+def test_the_exit_status_is_the_commands(runtime, script, status):
+    cid, _pid = running(runtime)
+    assert runtime("exec", cid, "--", "sh", "-c", script).returncode == status
+
+
+def test_a_runtime_failure_is_255_and_leaves_nothing_running(runtime):
+    cid, _pid = running(runtime)
+    proc = runtime("exec", cid, "no-such-program")
+    assert proc.returncode == 255 and "process.args[0] no-such-program" in proc.stderr
+    assert json.loads(runtime("ps", "--format", "json", cid, check=True).stdout) == [runtime.state(cid)["pid"]]
+    assert runtime("exec", "no-such-container", "true").returncode == 255
+
+
+def test_flags_over_the_containers_process(runtime):
+    def without_nnp(config):
+        config["process"]["noNewPrivileges"] = False
+        config["process"]["env"].append("FROM_CONFIG=1")
+
+    cid, _pid = running(runtime, without_nnp)
+    out = runtime("exec", "-u", "1000:1000", "-g", "44", "-e", "FOO=bar", "--cwd", "/tmp", "--cap", "CAP_CHOWN",
+                  "--no-new-privs", cid, "sh", "-c",
+                  "id -u; id -g; id -G; echo $FOO $FROM_CONFIG; pwd; grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status",
+                  check=True).stdout
+    lines = out.splitlines()
+    assert lines[:5] == ["1000", "1000", "1000 44", "bar 1", "/tmp"]
+    assert int(status_field(out, "CapBnd"), 16) == DEFAULT_CAPS | 1  # CAP_CHOWN is bit 0
+    assert status_field(out, "NoNewPrivs") == "1"
+
+
+def test_detach_and_pid_file(runtime, tmp_path):
+    cid, _pid = running(runtime)
+    pid_file = tmp_path / "exec.pid"
+    runtime("exec", "-d", "--pid-file", str(pid_file), cid, "sleep", "1000", check=True)
+    pid = int(pid_file.read_text())
+    assert pid in json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+
+
+def test_process_file(runtime, tmp_path):
+    cid, _pid = running(runtime)
+    process = {"args": ["sh", "-c", "echo from-file $X; id -u"], "cwd": "/", "env": ["X=1", "PATH=/bin"],
+               "user": {"uid": 65534, "gid": 65534}}
+    path = tmp_path / "process.json"
+    path.write_text(json.dumps(process))
+    assert runtime("exec", "--process", str(path), cid, check=True).stdout.split() == ["from-file", "1", "65534"]
+
+
+def test_the_containers_seccomp_profile_applies(runtime):
+    def seccomp(config):
+        config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                                      "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}
+
+    cid, _pid = running(runtime, seccomp)
+    out = runtime("exec", cid, "sh", "-c", "busybox pwd 2>&1; true").stdout
+    assert "Function not implemented" in out
+
+
+def test_a_paused_container_refuses_exec(runtime):
+    cid, _pid = running(runtime)
+    runtime("pause", cid, check=True)
+    proc = runtime("exec", cid, "true")
+    assert proc.returncode == 255 and "paused" in proc.stderr
+    runtime("resume", cid, check=True)
+
+
+def test_a_tty_needs_a_console_socket(runtime):
+    cid, _pid = running(runtime)
+    proc = runtime("exec", "-t", cid, "true")
+    assert proc.returncode == 255 and "--console-socket" in proc.stderr
