@@ -1,9 +1,10 @@
 """The launcher's cgroup warm-up helper (warm_migrations in
 pyoci/_native/launcher.c), ended here.
 
-The launcher starts it for create and run, as a child of the runtime, and
-names it in PYOCI_WARMUP_PID.  create ends it once the init has joined its
-cgroup (after that, nothing waits on the lock it keeps ready), and
+The launcher starts it for create, run and exec, as a child of the runtime,
+and names it in PYOCI_WARMUP_PID.  create and exec end it once their process
+has joined the container's cgroups (after that, nothing waits on the lock it
+keeps ready), and
 run_and_exit ends it whichever way a command ends.  Ended means killed and
 reaped: it must not outlive the command and be adopted, as a stray exit, by
 an engine's subreaper.

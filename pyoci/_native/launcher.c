@@ -10,7 +10,7 @@
  * must not change what a runtime does.  -S: no site; the one directory it
  * would add for us, the environment's site-packages, is added by hand.
  *
- * For create and run it first starts the cgroup warm-up (warm_migrations).
+ * For create, run and exec it first starts the cgroup warm-up (warm_migrations).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     /* Any argument will do (a container named "run" costs a helper ended at
      * once): telling the command from the global flags' values is the CLI's. */
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0) {
+        if (strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0 || strcmp(argv[i], "exec") == 0) {
             pid_t helper = warm_migrations();
             char value[24];
             snprintf(value, sizeof(value), "%d", (int)helper);

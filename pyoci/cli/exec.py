@@ -94,7 +94,6 @@ def process_from_file(path):
 def run(ctx, args):
     from pyoci.log import log
     from pyoci.runtime.exec import ExecOptions, container_for_exec, execute
-    from pyoci.spec.load import load_bundle_config
 
     if args.pidfd_socket:
         raise PyociError("--pidfd-socket: not supported by pyoci yet")
@@ -103,8 +102,8 @@ def run(ctx, args):
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
     container = container_for_exec(ctx.root, args.container_id, args.ignore_paused)
-    # The config create validated, for the namespaces, seccomp and the process template.
-    config = load_bundle_config(container.record["bundle"])
+    # The namespaces, seccomp profile and process of the config create validated.
+    config = container.record["exec"]
     if args.process:
         process = process_from_file(args.process)
     else:

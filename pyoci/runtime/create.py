@@ -191,6 +191,11 @@ class Creation:
                        "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),
+            # What `exec` takes from the config as create saw it: the
+            # namespaces to join, the seccomp profile, the process template.
+            "exec": {"process": config.get("process") or {},
+                     "linux": {key: config["linux"][key] for key in ("namespaces", "seccomp")
+                               if key in config.get("linux", {})}},
             "host_mounts": self.host_mounts,
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,

@@ -9,15 +9,14 @@ close-on-exec in the child).  As a child subreaper, it collects a process
 that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.paths
-import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 import _socket  # not `socket`, which imports enum (a few ms per command)
 
-from pyoci import cgroups, messages, native, paths
+from pyoci import cgroups, messages, native, paths, warmup
 from pyoci.errors import PyociError, WrongState
 from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
 from pyoci.plan.namespaces import close_joins
-from pyoci.runtime.run import FORWARDED, exit_status
+from pyoci.runtime.wait import forward_signals, wait_for
 from pyoci.state import Container, atomic_write
 
 ACK = b"\x01"
@@ -74,22 +73,8 @@ def execute(container, config, process, opts):
         atomic_write(paths.abspath(opts.pid_file), str(pid), 0o644)
     if opts.detach:
         return 0
-    for sig in FORWARDED:
-        signal.signal(sig, lambda s, _f: _forward(pid, s))
-    while True:
-        try:
-            waited, status = posix.waitpid(pid, 0)
-        except InterruptedError:
-            continue
-        if waited == pid:
-            return exit_status(status)
-
-
-def _forward(pid, sig):
-    try:
-        posix.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+    forward_signals(pid)
+    return wait_for(pid)
 
 
 def _answer(sock, clone_pid, record, config, opts):
@@ -102,6 +87,7 @@ def _answer(sock, clone_pid, record, config, opts):
         if msg.type == messages.MSG_PID:
             pid = msg.pid or clone_pid
             cgroups.join(record.get("cgroup", {}).get("dirs", {}), pid)
+            warmup.end()  # the launcher's helper kept the lock ready for this join
             sock.send(ACK)
         elif msg.type == messages.MSG_CONSOLE:
             from pyoci.handover import send_fd

@@ -6,21 +6,12 @@ As a child subreaper (unless --no-subreaper) `run` also collects an init
 that a pid namespace's extra fork made its grandchild.
 """
 import posix  # not os: see pyoci.paths
-import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 
 from pyoci import native
 from pyoci.runtime import delete as delete_op
 from pyoci.runtime.create import create
 from pyoci.runtime.start import start
-
-FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
-             signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
-
-
-def exit_status(wait_status):
-    if posix.WIFSIGNALED(wait_status):
-        return 128 + posix.WTERMSIG(wait_status)
-    return posix.WEXITSTATUS(wait_status)
+from pyoci.runtime.wait import forward_signals, wait_for
 
 
 def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
@@ -36,36 +27,16 @@ def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
     if detach:
         return 0
     pid = container.record["pid"]
-    for sig in FORWARDED:
-        signal.signal(sig, lambda s, _f: _forward(pid, s))
+    forward_signals(pid)
     if creation.master_fd is not None:
         from pyoci.terminal import proxy
 
         proxy(creation.master_fd, pid)
-    status = wait_init(pid)
+    status = wait_for(pid)
     reap_orphans()
     if not keep:
         delete_op.delete(root, container_id, force=True)
     return status
-
-
-def _forward(pid, sig):
-    try:
-        posix.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def wait_init(pid):
-    while True:
-        try:
-            waited, status = posix.waitpid(pid, 0)
-        except InterruptedError:
-            continue
-        except ChildProcessError:
-            return 255
-        if waited == pid:
-            return exit_status(status)
 
 
 def reap_orphans():

@@ -1,5 +1,5 @@
 """The launcher's cgroup warm-up (warm_migrations in pyoci/_native/launcher.c,
-ended by pyoci/warmup.py), seen from the host: for create and run a child of
+ended by pyoci/warmup.py), seen from the host: for create, run and exec a child of
 the runtime moves itself into the runtime's own cgroup, holds no descriptor
 of the caller's, and never outlives the command.  (What it buys, a join that
 does not wait for an RCU grace period, is a timing: bench/ measures it.)
@@ -98,8 +98,8 @@ def launcher_copy(tmp_path, seconds):
     return str(bin_dir / "pyoci")
 
 
-@pytest.mark.parametrize("command", ["create", "run"])
-def test_create_and_run_start_a_helper_in_the_runtimes_own_cgroup(tmp_path, command):
+@pytest.mark.parametrize("command", ["create", "run", "exec"])
+def test_create_run_and_exec_start_a_helper_in_the_runtimes_own_cgroup(tmp_path, command):
     seen = drive(launcher_copy(tmp_path, 0.3), "--root", str(tmp_path / "state"), command, "an-id")
     (helper,) = seen["helpers"]
     assert seen["named"] == [str(helper["pid"])]
