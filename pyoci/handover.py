@@ -1,7 +1,7 @@
 """Handing a descriptor from the container's init to a process that waits
 for it on an AF_UNIX socket (create): the pty master to --console-socket
 (containerd's shim, conmon), the seccomp notify fd to the seccomp agent at
-linux.seccomp.listenerPath.
+linux.seccomp.listenerPath, a pidfd of the new process to --pidfd-socket.
 
 The shim sends the descriptor to the runtime over the sync socket; this
 module forwards it, with its payload, as SCM_RIGHTS over a new connection.
@@ -41,3 +41,15 @@ def send_seccomp_fd(fds, config, pid, state):
     finally:
         for fd in fds:
             posix.close(fd)
+
+
+def send_pidfd(path, pid):
+    """A pidfd of pid to --pidfd-socket (create's init, exec's process)."""
+    try:
+        fd = posix.pidfd_open(pid)
+    except OSError as e:
+        raise PyociError(f"--pidfd-socket: pidfd of {pid}: {posix.strerror(e.errno).lower()}") from None
+    try:
+        send_fd(path, b"pidfd", fd, "--pidfd-socket")
+    finally:
+        posix.close(fd)

@@ -19,13 +19,12 @@ DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; crea
 def create_options(ctx, args):
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
-    if args.pidfd_socket:
-        raise PyociError("--pidfd-socket: not supported by pyoci yet")
     from pyoci.runtime.create import Options
 
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
-                   new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False))
+                   new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False),
+                   pidfd_socket=args.pidfd_socket)
 
 
 FLAGS = CREATE_FLAGS + [DRY_RUN]

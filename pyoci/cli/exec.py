@@ -95,8 +95,6 @@ def run(ctx, args):
     from pyoci.log import log
     from pyoci.runtime.exec import ExecOptions, container_for_exec, execute
 
-    if args.pidfd_socket:
-        raise PyociError("--pidfd-socket: not supported by pyoci yet")
     if args.cgroup:
         raise PyociError("--cgroup: joining a sub-cgroup is not supported by pyoci yet")
     if args.preserve_fds < 0:
@@ -109,5 +107,5 @@ def run(ctx, args):
     else:
         process = process_from_flags(config.get("process") or {}, args, log)
     opts = ExecOptions(detach=args.detach, pid_file=args.pid_file, console_socket=args.console_socket,
-                       preserve_fds=args.preserve_fds)
+                       preserve_fds=args.preserve_fds, pidfd_socket=args.pidfd_socket)
     return execute(container, config, process, opts)

@@ -42,7 +42,8 @@ def listen_fds():
 
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
-                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False):
+                 preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
+                 pidfd_socket=None):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -54,6 +55,7 @@ class Options:
         self.new_keyring = new_keyring
         # Print the launch plan instead of creating anything.
         self.dry_run = dry_run
+        self.pidfd_socket = pidfd_socket
 
 
 class Creation:
@@ -220,6 +222,10 @@ class Creation:
         self.container.save(self.record)
         if self.opts.pid_file:
             atomic_write(paths.abspath(self.opts.pid_file), str(self.init_pid), 0o644)
+        if self.opts.pidfd_socket:
+            from pyoci.handover import send_pidfd
+
+            send_pidfd(self.opts.pidfd_socket, self.init_pid)
 
     def undo(self):
         for pid in {self.init_pid, self.clone_pid} - {0}:

@@ -23,11 +23,12 @@ ACK = b"\x01"
 
 
 class ExecOptions:
-    def __init__(self, detach=False, pid_file=None, console_socket=None, preserve_fds=0):
+    def __init__(self, detach=False, pid_file=None, console_socket=None, preserve_fds=0, pidfd_socket=None):
         self.detach = detach
         self.pid_file = pid_file
         self.console_socket = console_socket
         self.preserve_fds = preserve_fds
+        self.pidfd_socket = pidfd_socket
 
 
 def container_for_exec(root, container_id, ignore_paused):
@@ -71,6 +72,10 @@ def execute(container, config, process, opts):
         posix.waitpid(clone_pid, 0)  # the middle process has exited
     if opts.pid_file:
         atomic_write(paths.abspath(opts.pid_file), str(pid), 0o644)
+    if opts.pidfd_socket:
+        from pyoci.handover import send_pidfd
+
+        send_pidfd(opts.pidfd_socket, pid)
     if opts.detach:
         return 0
     forward_signals(pid)

@@ -100,3 +100,44 @@ def test_a_tty_needs_a_console_socket(runtime):
     cid, _pid = running(runtime)
     proc = runtime("exec", "-t", cid, "true")
     assert proc.returncode == 255 and "--console-socket" in proc.stderr
+
+
+def pidfd_receiver(path):
+    """A listener on path that keeps the one fd it is sent; returns {"pid": ...} once it has it."""
+    import socket
+    import threading
+
+    got = {}
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        _payload, fds, _flags, _addr = socket.recv_fds(conn, 64, 1)
+        conn.close()
+        listener.close()
+        with open(f"/proc/self/fdinfo/{fds[0]}") as f:
+            got["pid"] = int(next(line.split()[1] for line in f if line.startswith("Pid:")))
+        os.close(fds[0])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return got, thread
+
+
+def test_pidfd_socket_gets_a_pidfd_of_the_init_and_of_an_exec(runtime, tmp_path):
+    got, thread = pidfd_receiver(str(tmp_path / "create.sock"))
+    cid = runtime.new_id()
+    runtime("create", "--pidfd-socket", str(tmp_path / "create.sock"), "-b",
+            runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs), cid, check=True)
+    thread.join(10)
+    assert got["pid"] == runtime.state(cid)["pid"]
+    runtime("start", cid, check=True)
+
+    got, thread = pidfd_receiver(str(tmp_path / "exec.sock"))
+    pid_file = tmp_path / "exec.pid"
+    runtime("exec", "-d", "--pid-file", str(pid_file), "--pidfd-socket", str(tmp_path / "exec.sock"),
+            cid, "sleep", "1000", check=True)
+    thread.join(10)
+    assert got["pid"] == int(pid_file.read_text())
