@@ -13,9 +13,12 @@ import gc
 import posix  # not os: see pyoci.paths
 import sys
 
-from pyoci import warmup
 from pyoci.errors import PyociError
 from pyoci.paths import abspath, join
+
+# pyoci.warmup.VARIABLE, tested here so that commands without a helper (all
+# but create, run and exec) do not import pyoci.warmup.
+WARMUP_VARIABLE = b"PYOCI_WARMUP_PID"
 
 # --log, --log-format, --debug of this call, for pyoci.log
 LOG_SETTINGS = None
@@ -287,7 +290,10 @@ def run_and_exit():
     cost ~4 ms of a create."""
     gc.disable()
     code = main()
-    warmup.end()  # the launcher's helper, if create did not end it (pyoci.warmup)
+    if WARMUP_VARIABLE in posix.environ:  # the launcher's helper, if create or exec did not end it
+        from pyoci import warmup
+
+        warmup.end()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

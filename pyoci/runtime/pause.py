@@ -5,34 +5,27 @@ from pyoci.errors import WrongState
 from pyoci.state import Container
 
 
-def _locked(root, container_id):
+def _change(root, container_id, verb, status_needed, act):
+    """Under the container's lock: act(freezer files) if its status is status_needed."""
     container = Container(root, container_id)
     container.lock()
-    container.load()
-    return container
+    try:
+        container.load()
+        status = container.status()
+        if status != status_needed:
+            raise WrongState(f"cannot {verb} container {container_id}: it is {status}, not {status_needed}")
+        act(container.record["cgroup"]["freezers"])
+    finally:
+        container.unlock()
 
 
 def pause(root, container_id):
     from pyoci.cgroups.freezer import freeze
 
-    container = _locked(root, container_id)
-    try:
-        status = container.status()
-        if status != "running":
-            raise WrongState(f"cannot pause container {container_id}: it is {status}, not running")
-        freeze(container.record["cgroup"]["freezers"], f"pause {container_id}")
-    finally:
-        container.unlock()
+    _change(root, container_id, "pause", "running", lambda freezers: freeze(freezers, f"pause {container_id}"))
 
 
 def resume(root, container_id):
     from pyoci.cgroups.freezer import thaw
 
-    container = _locked(root, container_id)
-    try:
-        status = container.status()
-        if status != "paused":
-            raise WrongState(f"cannot resume container {container_id}: it is {status}, not paused")
-        thaw(container.record["cgroup"]["freezers"])
-    finally:
-        container.unlock()
+    _change(root, container_id, "resume", "paused", thaw)

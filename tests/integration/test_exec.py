@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from fd_receiver import receive_once
 from test_isolation import DEFAULT_CAPS, created
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
@@ -103,27 +104,15 @@ def test_a_tty_needs_a_console_socket(runtime):
 
 
 def pidfd_receiver(path):
-    """A listener on path that keeps the one fd it is sent; returns {"pid": ...} once it has it."""
-    import socket
-    import threading
-
+    """A listener on path that keeps the one fd it is sent; fills {"pid": ...} once it has it."""
     got = {}
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
 
-    def serve():
-        conn, _ = listener.accept()
-        _payload, fds, _flags, _addr = socket.recv_fds(conn, 64, 1)
-        conn.close()
-        listener.close()
+    def keep(_payload, fds):
         with open(f"/proc/self/fdinfo/{fds[0]}") as f:
             got["pid"] = int(next(line.split()[1] for line in f if line.startswith("Pid:")))
         os.close(fds[0])
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return got, thread
+    return got, receive_once(path, keep, max_fds=1)
 
 
 def test_pidfd_socket_gets_a_pidfd_of_the_init_and_of_an_exec(runtime, tmp_path):

@@ -84,14 +84,20 @@ def test_a_paused_container_is_deleted_with_its_cgroups(runtime):
     # The runtime fixture then checks that no cgroup, mount or state is left.
 
 
+def ps_pids(runtime, cid, ready):
+    """ps --format json, again until ready(pids) (the container is still starting its processes)."""
+    for _ in range(100):
+        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
+        if ready(pids):
+            break
+        time.sleep(0.01)
+    return pids
+
+
 def test_ps_lists_the_containers_processes_by_host_pid(runtime):
     cid, pid = created(runtime, ["sh", "-c", "sleep 1000 & sleep 1000"])
     runtime("start", cid, check=True)
-    for _ in range(100):
-        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
-        if len(pids) == 2:
-            break
-        time.sleep(0.01)
+    pids = ps_pids(runtime, cid, lambda p: len(p) == 2)
     assert pid in pids and len(pids) == 2
     lines = runtime("ps", cid, check=True).stdout.splitlines()
     assert "PID" in lines[0].split()
@@ -109,11 +115,7 @@ def test_delete_ends_processes_that_forked_away_without_a_pid_namespace(runtime)
 
     cid, pid = created(runtime, ["sh", "-c", "(sleep 1000 &) ; sleep 1000"], mutate=no_pid_namespace)
     runtime("start", cid, check=True)
-    for _ in range(100):
-        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
-        if len(pids) == 2:
-            break
-        time.sleep(0.01)
+    pids = ps_pids(runtime, cid, lambda p: len(p) == 2)
     assert len(pids) == 2  # the init (sh, exec'd into its last sleep) and the orphaned sleep
     runtime("delete", "--force", cid, check=True)
     assert all(process_state(p) in (None, "Z") for p in pids)
@@ -152,11 +154,7 @@ def test_delete_ends_stopped_processes(runtime):
     cid, _pid = created(runtime, ["sh", "-c", "sleep 1000 & kill -STOP $!; sleep 1000"],
                         mutate=without_pid_namespace_limited)
     runtime("start", cid, check=True)
-    for _ in range(100):
-        pids = json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
-        if any(process_state(p) == "T" for p in pids):
-            break
-        time.sleep(0.01)
+    pids = ps_pids(runtime, cid, lambda p: any(process_state(q) == "T" for q in p))
     assert any(process_state(p) == "T" for p in pids)
     runtime("delete", "--force", cid, check=True)
     assert all(process_state(p) in (None, "Z") for p in pids)

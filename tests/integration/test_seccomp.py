@@ -3,6 +3,8 @@ comparisons, unknown names skipped, and a filter that blocks what the
 runtime needs (getcwd) still starting the container."""
 import pytest
 
+from fd_receiver import receive_once
+
 from test_isolation import run_probe
 
 BASE_ALLOW = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]}
@@ -76,20 +78,11 @@ def seccomp_agent(path, answer_errno):
     every notified syscall with answer_errno.  Returns the dict it fills."""
     import fcntl
     import json
-    import socket
     import struct
-    import threading
 
     got = {}
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(1)
 
-    def serve():
-        conn, _ = listener.accept()
-        payload, fds, _flags, _addr = socket.recv_fds(conn, 65536, 4)
-        conn.close()
-        listener.close()
+    def serve(payload, fds):
         got["state"], got["fds"] = json.loads(payload), fds
         notif = bytearray(80)
         while True:
@@ -101,7 +94,7 @@ def seccomp_agent(path, answer_errno):
             except OSError:  # the filter's last process is gone
                 break
 
-    threading.Thread(target=serve, daemon=True).start()
+    receive_once(path, serve)
     return got
 
 

@@ -38,3 +38,9 @@ def test_a_process_that_is_not_a_child_is_left_alone():
 def test_nothing_named_nothing_done():
     posix.environ.pop(warmup.VARIABLE, None)
     warmup.end()
+
+
+def test_the_cli_tests_the_same_variable():
+    from pyoci.cli import WARMUP_VARIABLE
+
+    assert WARMUP_VARIABLE == warmup.VARIABLE
