@@ -1,6 +1,6 @@
 """`features`: what this runtime implements, per runtime-spec features.md."""
 from pyoci import SPEC_VERSION, __version__
-from pyoci.plan.mounts import FLAG_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
+from pyoci.plan.mounts import COPY_UP, FLAG_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
 from pyoci.plan.namespaces import FLAGS
 from pyoci.security.capabilities import NAMES, last_cap
 
@@ -30,7 +30,7 @@ def features():
         "ociVersionMin": "1.0.0",
         "ociVersionMax": SPEC_VERSION,
         "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-        "mountOptions": sorted(set(FLAG_OPTIONS) | set(PROPAGATION) | set(RECURSIVE_OPTIONS)),
+        "mountOptions": sorted(set(FLAG_OPTIONS) | set(PROPAGATION) | set(RECURSIVE_OPTIONS) | {COPY_UP}),
         "linux": {
             "namespaces": sorted(FLAGS),
             "capabilities": list(NAMES[: last_cap() + 1]),

@@ -45,6 +45,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -310,20 +311,139 @@ static int remount(const char *target, unsigned long flags)
     return mount(NULL, target, NULL, flags | locked_flags(target), NULL);
 }
 
+/* ---- tmpcopyup: what the image had under a tmpfs stays visible in it ------ */
+
+struct shim_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+static int copy_tree(int src, int dst);
+
+static int close_keep_errno(int r, int fd1, int fd2)
+{
+    int e = errno;
+    if (fd1 >= 0)
+        close(fd1);
+    if (fd2 >= 0)
+        close(fd2);
+    errno = e;
+    return r;
+}
+
+static int copy_file(int src, int dst, const char *name, const struct stat *st)
+{
+    int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0)
+        return close_keep_errno(-1, in, -1);
+    off_t left = st->st_size;
+    while (left > 0) {
+        ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
+        if (n < 0)
+            return close_keep_errno(-1, in, out);
+        if (n == 0)
+            break; /* the file shrank while we copied */
+        left -= n;
+    }
+    return close_keep_errno(0, in, out);
+}
+
+static int copy_dir(int src, int dst, const char *name)
+{
+    if (mkdirat(dst, name, 0700) < 0)
+        return -1;
+    int from = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (from < 0)
+        return -1;
+    int to = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (to < 0)
+        return close_keep_errno(-1, from, -1);
+    return close_keep_errno(copy_tree(from, to), from, to);
+}
+
+/* One entry, with its owner, mode and times (mode last: chown clears set-id bits). */
+static int copy_entry(int src, int dst, const char *name)
+{
+    struct stat st;
+    char target[PATH_MAX];
+    ssize_t n;
+    int r;
+    if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    switch (st.st_mode & S_IFMT) {
+    case S_IFDIR:
+        r = copy_dir(src, dst, name);
+        break;
+    case S_IFREG:
+        r = copy_file(src, dst, name, &st);
+        break;
+    case S_IFLNK:
+        n = readlinkat(src, name, target, sizeof target - 1);
+        if (n < 0)
+            return -1;
+        target[n] = '\0';
+        r = symlinkat(target, dst, name);
+        break;
+    default:
+        r = mknodat(dst, name, st.st_mode, st.st_rdev);
+    }
+    if (r < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+        return -1;
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Copy every entry of directory src into directory dst.  getdents64 into a
+ * stack buffer, as nothing may malloc after clone; each level of the tree
+ * holds one buffer and two fds. */
+static int copy_tree(int src, int dst)
+{
+    char buf[4096];
+    long n;
+    while ((n = syscall(SYS_getdents64, src, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < n;) {
+            struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(buf + off);
+            off += d->d_reclen;
+            if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+                continue;
+            if (copy_entry(src, dst, d->d_name) < 0)
+                return -1;
+        }
+    }
+    return n < 0 ? -1 : 0;
+}
+
 /* ---- steps ---------------------------------------------------------------- */
 
+/* Mount s0 at s1.  With n2 (tmpcopyup) the directory under the new mount is
+ * opened first: that fd still reaches what the mount hides, and its content
+ * is copied into the new mount, reopened by path. */
 static int do_mount(const struct pyoci_step *st)
 {
     char target[64];
+    int below = -1;
     int fd = mkdir_all_in_root(st->s[1], (int)st->n[1]);
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
+    if (st->n[2] && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return close_keep_errno(-1, fd, -1);
     int r = mount(st->s[0], target, st->s[2], (unsigned long)st->n[0], st->s[3]);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
+    close_keep_errno(r, fd, -1);
+    if (r < 0 || below < 0)
+        return close_keep_errno(r, below, -1);
+    int top = open_in_root(st->s[1], O_RDONLY | O_DIRECTORY);
+    if (top < 0)
+        return close_keep_errno(-1, below, -1);
+    return close_keep_errno(copy_tree(below, top), below, top);
 }
 
 /* Operations on a mount already made at s1: reopen it so the fd names the new mount. */

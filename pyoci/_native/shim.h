@@ -17,7 +17,8 @@ enum pyoci_op {
     PYOCI_OP_JOIN_KEYRING,         /* s0: name of a new session keyring (unless --no-new-keyring) */
     PYOCI_OP_ROOT_PROPAGATION,     /* n0: MS_* flags applied to "/" */
     PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path); n0 1=bind it onto itself, then open it */
-    PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file */
+    PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file;
+                                      n2 1=copy what the mount hides into it (tmpcopyup) */
     PYOCI_OP_REMOUNT,              /* s1 dest; n0 flags (MS_REMOUNT|MS_BIND added) */
     PYOCI_OP_PROPAGATE,            /* s1 dest; n0 propagation flags */
     PYOCI_OP_SETATTR,              /* s1 dest; n0 attr_set, n1 attr_clr, n2 propagation (mount_setattr, recursive) */

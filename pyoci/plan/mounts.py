@@ -115,8 +115,12 @@ RECURSIVE_OPTIONS = {
     "rsymfollow": (0, ATTR_NOSYMFOLLOW),
 }
 
+# runc's extension (podman's --read-only asks for it): a tmpfs starts with a
+# copy of what it hides in the image.
+COPY_UP = "tmpcopyup"
+
 # Options other runtimes define that pyoci does not implement yet: refused, not ignored.
-UNSUPPORTED = {"idmap", "ridmap", "tmpcopyup"}
+UNSUPPORTED = {"idmap", "ridmap"}
 
 
 class ParsedOptions:
@@ -127,6 +131,7 @@ class ParsedOptions:
         self.attr_set = 0
         self.attr_clr = 0
         self.data = []
+        self.copy_up = False
 
     @property
     def is_bind(self):
@@ -149,6 +154,8 @@ def parse_options(options, field):
             s, c = RECURSIVE_OPTIONS[opt]
             p.attr_set |= s
             p.attr_clr |= c
+        elif opt == COPY_UP:
+            p.copy_up = True
         elif opt in UNSUPPORTED:
             raise ConfigError(f"{field}: mount option {opt!r} is not supported")
         else:
@@ -176,8 +183,11 @@ def compile_mount(plan, mount, index, bundle):
         flags = opts.flags & (MS_BIND | MS_REC)
     else:
         flags = opts.flags
+    if opts.copy_up and (kind != "tmpfs" or opts.is_bind):
+        raise ConfigError(f"{field}.options: {COPY_UP} needs a tmpfs mount")
     data = ",".join(opts.data) or None
-    plan.add("MOUNT", f"{label}: mount", n=(flags, is_file), s=(source, dest, None if opts.is_bind else kind, data))
+    step = f"{label}: mount" + (f" ({COPY_UP})" if opts.copy_up else "")
+    plan.add("MOUNT", step, n=(flags, is_file, int(opts.copy_up)), s=(source, dest, None if opts.is_bind else kind, data))
     # A bind ignores every flag but MS_REC: the rest needs a remount.
     remount_flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     if opts.is_bind and remount_flags:

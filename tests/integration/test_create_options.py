@@ -1,9 +1,10 @@
 """create's options and the less common config fields: --preserve-fds and
 LISTEN_FDS, the session keyring, --systemd-cgroup paths, oomScoreAdj,
-rootfsPropagation."""
+rootfsPropagation, the tmpcopyup mount option."""
 import os
 import subprocess
 
+from bundle import make_rootfs
 from test_isolation import run_probe
 
 
@@ -99,3 +100,48 @@ def test_rootfs_propagation_shared_and_private(runtime):
             assert not any(o.startswith("shared:") for o in optional), (value, out)
         else:
             assert any(o.startswith(tag) for o in optional), (value, out)
+
+
+def test_tmpcopyup_fills_a_tmpfs_with_what_it_hides(runtime, tmp_path):
+    # podman's --read-only asks for it on /tmp, /var/tmp and /run.
+    rootfs = make_rootfs(str(tmp_path / "rootfs"))
+    seed = os.path.join(rootfs, "seed")
+    os.makedirs(os.path.join(seed, "sub", "deeper"))
+    with open(os.path.join(seed, "sub", "deeper", "data"), "w") as f:
+        f.write("x" * 100000)
+    os.chmod(os.path.join(seed, "sub", "deeper", "data"), 0o604)
+    os.chown(os.path.join(seed, "sub", "deeper", "data"), 1000, 1001)
+    os.chmod(os.path.join(seed, "sub"), 0o1777)
+    os.symlink("sub/deeper/data", os.path.join(seed, "link"))
+    os.mkfifo(os.path.join(seed, "fifo"), 0o600)
+    os.utime(os.path.join(seed, "sub", "deeper", "data"), (1000000000, 1000000000))
+
+    def mutate(config):
+        config["root"]["path"] = rootfs
+        config["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["tmpcopyup", "nosuid", "mode=755"]})
+
+    out = run_probe(runtime, "stat -f -c %T /seed; cd /seed; "
+                             "stat -c '%n|%a|%u|%g|%s|%Y|%F' sub sub/deeper/data link fifo; "
+                             "readlink link; wc -c < link; echo new > sub/new && echo written", mutate=mutate)
+    lines = out.splitlines()
+    assert lines[0] == "tmpfs", out
+    stat = {line.split("|")[0]: line.split("|")[1:] for line in lines[1:5]}
+    assert stat["sub"][:3] == ["1777", "0", "0"] and stat["sub"][5] == "directory", out
+    assert stat["sub/deeper/data"] == ["604", "1000", "1001", "100000", "1000000000", "regular file"], out
+    assert stat["link"][5] == "symbolic link" and stat["fifo"][0] == "600" and stat["fifo"][5] == "fifo", out
+    assert lines[5:] == ["sub/deeper/data", "100000", "written"], out
+    # The image itself is untouched.
+    assert not os.path.exists(os.path.join(seed, "sub", "new"))
+
+
+def test_tmpcopyup_on_a_bind_is_refused(runtime, tmp_path):
+    def mutate(config):
+        config["mounts"].append({"destination": "/mnt", "type": "bind", "source": str(tmp_path),
+                                 "options": ["rbind", "tmpcopyup"]})
+
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate)
+    proc = runtime("create", "-b", bundle, cid)
+    assert proc.returncode == 1
+    assert "tmpcopyup needs a tmpfs mount" in proc.stderr

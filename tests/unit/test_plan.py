@@ -325,7 +325,7 @@ def test_readonly_bind_is_mount_plus_remount(config, compile_, bundle):
     plan = compile_(config)
     mount = next(st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data")
     assert mount.label.startswith("mounts[7] /data")
-    assert mount.n == (m.MS_BIND | m.MS_REC, 0)
+    assert mount.n == (m.MS_BIND | m.MS_REC, 0, 0)
     assert mount.s == (src, "/data", None, None)
     remount = next(st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data")
     assert remount.n[0] & m.MS_RDONLY
@@ -340,7 +340,7 @@ def test_bind_without_flags_has_no_remount(config, compile_, bundle):
     mount = next(st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data")
     # A relative source is relative to the bundle.
     assert mount.s[0] == os.path.join(bundle, "rootfs")
-    assert mount.n == (m.MS_BIND, 0)
+    assert mount.n == (m.MS_BIND, 0, 0)
     assert not [st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data"]
 
 
@@ -350,7 +350,7 @@ def test_bind_of_a_file(config, compile_, bundle):
         f.write("127.0.0.1 localhost\n")
     config["mounts"].append({"destination": "/etc/hosts", "type": "bind", "source": src, "options": ["bind"]})
     mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.s[1] == "/etc/hosts")
-    assert mount.n == (m.MS_BIND, 1)
+    assert mount.n == (m.MS_BIND, 1, 0)
 
 
 def test_bind_source_missing(config, compile_):
@@ -624,7 +624,23 @@ def test_parse_options_propagation_and_recursive():
     assert p.attr_clr & m.ATTR_RDONLY
 
 
-@pytest.mark.parametrize("option", ["idmap", "ridmap", "tmpcopyup"])
+def test_tmpcopyup_marks_a_tmpfs_mount(config, compile_):
+    config["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                             "options": ["tmpcopyup", "mode=755"]})
+    mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.s[1] == "/etc")
+    assert mount.n[2] == 1
+    assert mount.s[3] == "mode=755"
+    assert mount.label.endswith("(tmpcopyup)")
+
+
+def test_tmpcopyup_needs_a_tmpfs(config, compile_):
+    config["mounts"].append({"destination": "/data", "type": "bind", "source": "rootfs",
+                             "options": ["rbind", "tmpcopyup"]})
+    with pytest.raises(ConfigError, match=r"mounts\[7\]\.options: tmpcopyup needs a tmpfs mount"):
+        compile_(config)
+
+
+@pytest.mark.parametrize("option", ["idmap", "ridmap"])
 def test_parse_options_unsupported(option):
     with pytest.raises(ConfigError, match=rf"mounts\[3\]\.options: mount option '{option}'"):
         m.parse_options(["ro", option], "mounts[3].options")
