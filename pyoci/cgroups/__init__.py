@@ -21,6 +21,11 @@ class Hierarchy:
         self.controllers = controllers
         self.v2 = v2
 
+    @property
+    def has_controllers(self):
+        """A v1 hierarchy with a controller in it, not only a name=."""
+        return not self.v2 and any(not c.startswith("name=") for c in self.controllers)
+
 
 def hierarchies():
     with open("/proc/self/mountinfo") as f:
@@ -41,8 +46,11 @@ def parse_hierarchies(mountinfo):
         if fstype == "cgroup2":
             key, h = "cgroup2", Hierarchy(mountpoint, frozenset(), True)
         elif fstype == "cgroup":
+            # A named hierarchy (name=systemd) has no controller but is joined
+            # too, as runc does: systemd tracks a v1 host's services there, and
+            # a container left in its engine's unit dies when the unit stops.
             opts = set(superopts.split(","))
-            controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("name=", "release_agent", "clone_children", "noprefix", "xattr")))
+            controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("release_agent", "clone_children", "noprefix", "xattr")))
             if not controllers:
                 continue
             key, h = controllers, Hierarchy(mountpoint, controllers, False)

@@ -124,7 +124,7 @@ def check_memory_swap(mem):
 def apply(resources, dirs, hierarchies, config_devices=()):
     check_supported(resources)
     check_memory_swap(resources.get("memory", {}))
-    v1 = any(not h.v2 and h.controllers for h in hierarchies)
+    v1 = any(h.has_controllers for h in hierarchies)
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
     else:

@@ -122,7 +122,10 @@ def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
         ("/sys/fs/cgroup/unified", [], True),
         ("/sys/fs/cgroup/cpu,cpuacct", ["cpu", "cpuacct"], False),
         ("/sys/fs/cgroup/memory", ["memory"], False),
+        # named: joined, as runc does, but no controller in it
+        ("/sys/fs/cgroup/systemd", ["name=systemd"], False),
     ]
+    assert [h.has_controllers for h in found] == [False, True, True, False]
 
 
 @pytest.fixture
