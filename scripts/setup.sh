@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install what pyoci needs on a Debian 12 machine (as root) and build it into
-# a virtualenv at .venv.  Sourced by demo.sh and test.sh; safe to rerun.
+# a virtualenv at .venv.  Run by demo.sh and test.sh; safe to rerun.
+# Arguments name more Debian packages (test.sh: the engines it drives).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc libc6-dev python3 python3-dev python3-venv libseccomp-dev busybox-static runc crun iproute2 procps)
+APT_PACKAGES=(gcc libc6-dev python3 python3-dev python3-venv libseccomp-dev busybox-static runc crun iproute2 procps "$@")
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -3,7 +3,8 @@
 # that run real containers as root.  CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# podman and containerd: the end-to-end tests drive pyoci through them.
+bash scripts/setup.sh podman containerd
 # The console script keeps the work tree off sys.path: tests import and run
 # the pyoci installed in .venv, as users get it.
 exec .venv/bin/pytest -p no:cacheprovider -q tests "$@"
