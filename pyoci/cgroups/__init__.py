@@ -151,20 +151,40 @@ def join(dirs, pid):
 
 
 def pids(dirs):
-    """Host pids of every process in the container's cgroup."""
+    """Host pids of every process in the container's cgroup and in the
+    sub-cgroups under it (exec --cgroup's, or ones made inside)."""
     for d in dirs.values():
-        try:
-            with open(paths.join(d, "cgroup.procs")) as f:
-                return [int(p) for p in f.read().split()]
-        except FileNotFoundError:
-            continue
+        found = _procs_under(d)
+        if found is not None:
+            return found
     return []
 
 
-def remove_dirs(paths, attempts=50):
-    """rmdir each cgroup; processes that just died may keep it busy briefly.
-    One still busy after that is an error: delete must not say it is done."""
-    for d in paths:
+def _procs_under(directory):
+    try:
+        with open(paths.join(directory, "cgroup.procs")) as f:
+            found = [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        return None
+    for sub in _sub_cgroups(directory):
+        found += _procs_under(sub) or []
+    return found
+
+
+def _sub_cgroups(directory):
+    try:
+        with posix.scandir(directory) as entries:
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return []
+
+
+def remove_dirs(made, attempts=50):
+    """rmdir each cgroup, sub-cgroups first; processes that just died may keep
+    one busy briefly.  One still busy after that is an error: delete must not
+    say it is done."""
+    for d in made:
+        remove_dirs(_sub_cgroups(d), attempts)
         for _ in range(attempts):
             try:
                 posix.rmdir(d)

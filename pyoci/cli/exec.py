@@ -21,7 +21,7 @@ FLAGS = [
     Flag("--apparmor", "apparmor", str, None, "AppArmor profile"),
     Flag("--process-label", "process_label", str, None, "SELinux label"),
     Flag("--preserve-fds", "preserve_fds", int, 0, "pass N fds after stdio"),
-    Flag("--cgroup", "cgroup", "list", None, "a sub-cgroup to join"),
+    Flag("--cgroup", "cgroup", "list", None, "an existing sub-cgroup to run in: [controller[,controller]:]path"),
     Flag("--ignore-paused", "ignore_paused", None, False, "exec even in a paused container"),
 ]
 POSITIONALS = ["container_id"]
@@ -95,17 +95,21 @@ def run(ctx, args):
     from pyoci.log import log
     from pyoci.runtime.exec import ExecOptions, container_for_exec, execute
 
-    if args.cgroup:
-        raise PyociError("--cgroup: joining a sub-cgroup is not supported by pyoci yet")
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
     container = container_for_exec(ctx.root, args.container_id, args.ignore_paused)
+    cgroup_dirs = container.record.get("cgroup", {}).get("dirs", {})
+    if args.cgroup:
+        from pyoci.cgroups import hierarchies
+        from pyoci.cgroups.sub import sub_cgroup_dirs
+
+        cgroup_dirs = sub_cgroup_dirs(args.cgroup, cgroup_dirs, hierarchies())
     # The namespaces, seccomp profile and process of the config create validated.
     config = container.record["exec"]
     if args.process:
         process = process_from_file(args.process)
     else:
         process = process_from_flags(config.get("process") or {}, args, log)
-    opts = ExecOptions(detach=args.detach, pid_file=args.pid_file, console_socket=args.console_socket,
+    opts = ExecOptions(cgroup_dirs, detach=args.detach, pid_file=args.pid_file, console_socket=args.console_socket,
                        preserve_fds=args.preserve_fds, pidfd_socket=args.pidfd_socket)
     return execute(container, config, process, opts)

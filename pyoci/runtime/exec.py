@@ -23,7 +23,9 @@ ACK = b"\x01"
 
 
 class ExecOptions:
-    def __init__(self, detach=False, pid_file=None, console_socket=None, preserve_fds=0, pidfd_socket=None):
+    def __init__(self, cgroup_dirs, detach=False, pid_file=None, console_socket=None, preserve_fds=0,
+                 pidfd_socket=None):
+        self.cgroup_dirs = cgroup_dirs  # {mountpoint: dir} to join: the container's, or --cgroup's
         self.detach = detach
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -91,7 +93,7 @@ def _answer(sock, clone_pid, record, config, opts):
             return pid
         if msg.type == messages.MSG_PID:
             pid = msg.pid or clone_pid
-            cgroups.join(record.get("cgroup", {}).get("dirs", {}), pid)
+            cgroups.join(opts.cgroup_dirs, pid)
             warmup.end()  # the launcher's helper kept the lock ready for this join
             sock.send(ACK)
         elif msg.type == messages.MSG_CONSOLE:

@@ -8,6 +8,8 @@ import os
 import pytest
 
 from fd_receiver import receive_once
+from host import cgroup_dirs
+from leftovers import cgroup_dirs_named
 from test_isolation import DEFAULT_CAPS, created
 
 NAMESPACES = ("pid", "mnt", "net", "ipc", "uts", "cgroup")
@@ -130,3 +132,46 @@ def test_pidfd_socket_gets_a_pidfd_of_the_init_and_of_an_exec(runtime, tmp_path)
             cid, "sleep", "1000", check=True)
     thread.join(10)
     assert got["pid"] == int(pid_file.read_text())
+
+
+def test_cgroup_runs_the_process_in_an_existing_sub_cgroup(runtime):
+    cid, pid = running(runtime)
+    # What a user of --cgroup does first: make the sub-cgroup in the container's
+    # (a v1 cpuset one takes processes only once it has cpus and mems).
+    for directory in cgroup_dirs(pid).values():
+        os.mkdir(os.path.join(directory, "probe"))
+        for name in ("cpuset.cpus", "cpuset.mems"):
+            if os.path.exists(os.path.join(directory, name)):
+                with open(os.path.join(directory, name)) as src, open(os.path.join(directory, "probe", name), "w") as dst:
+                    dst.write(src.read())
+
+    def cgroups_seen(*flags):
+        out = runtime("exec", *flags, cid, "cat", "/proc/self/cgroup", check=True).stdout
+        return {line.split(":")[1]: line.split(":")[2] for line in out.splitlines()}
+
+    seen = cgroups_seen("--cgroup", "memory,pids:probe", "--cgroup", "freezer:/probe")
+    # Inside the cgroup namespace the container's cgroup is "/".
+    assert {c for c, path in seen.items() if path == "/probe"} == {"memory", "pids", "freezer"}, seen
+    assert all(path == "/" for c, path in seen.items() if c not in ("memory", "pids", "freezer")), seen
+    assert set(cgroups_seen("--cgroup", "probe").values()) == {"/probe"}
+
+    # A process in a sub-cgroup is still the container's: ps, kill --all and delete reach it.
+    runtime("exec", "-d", "--cgroup", "probe", cid, "sleep", "1000", check=True)
+    assert len(json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)) == 2
+    runtime("kill", "--all", cid, "KILL", check=True)
+    runtime("delete", "--force", cid, check=True)
+    assert not any(os.path.exists(d) for d in cgroup_dirs_named(cid))
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--cgroup", "memory:nothing-here"], "--cgroup nothing-here: "),
+    (["--cgroup", "../../escape"], "--cgroup ../../escape: not a sub-cgroup of the container's"),
+    (["--cgroup", "no-such-controller:x"], "no cgroup for controller no-such-controller"),
+    (["--cgroup", "memory:a", "--cgroup", "b"], "--cgroup b: needs a controller: prefix"),
+    (["--cgroup", "memory:a", "--cgroup", "memory:b"], "controller memory given more than once"),
+])
+def test_a_bad_cgroup_fails_with_nothing_started(runtime, flags, message):
+    cid, pid = running(runtime)
+    proc = runtime("exec", *flags, cid, "true")
+    assert proc.returncode == 255 and message in proc.stderr, proc.stderr
+    assert json.loads(runtime("ps", "--format", "json", cid, check=True).stdout) == [pid]

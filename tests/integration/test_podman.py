@@ -24,7 +24,8 @@ import uuid
 import pytest
 
 from bundle import make_rootfs
-from engines import CGROUP_ROOT, RUNTIME_PARAMS, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
+from engines import RUNTIME_PARAMS
+from host import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
 from leftovers import mounts_under
 
 IMAGE = "localhost/busybox"

@@ -1,0 +1,55 @@
+"""Looking at a container from the host: its process's cgroups in the
+host's cgroupfs, and /proc/<pid>/status."""
+import os
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def cgroup_dirs(pid):
+    """{controllers: host directory} of pid's cgroups, one per hierarchy;
+    the unified hierarchy's key is ""."""
+    found = {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _num, controllers, path = line.rstrip("\n").split(":", 2)
+            if controllers == "":
+                unified = os.path.join(CGROUP_ROOT, "unified")
+                mountpoint = unified if os.path.isdir(unified) else CGROUP_ROOT
+            else:
+                mountpoint = os.path.join(CGROUP_ROOT, controllers.replace("name=", ""))
+            found[controllers] = os.path.join(mountpoint, path.lstrip("/"))
+    return found
+
+
+def cgroup_dir(pid, controller):
+    """The host directory of pid's cgroup holding controller: its v1
+    hierarchy's, or the unified one's where no v1 hierarchy has it."""
+    found = cgroup_dirs(pid)
+    return next((d for c, d in found.items() if controller in c.split(",")), found.get(""))
+
+
+def cgroup_value(pid, controller, v1_file, v2_file):
+    directory = cgroup_dir(pid, controller)
+    name = v1_file if os.path.exists(os.path.join(directory, v1_file)) else v2_file
+    with open(os.path.join(directory, name)) as f:
+        return f.read().strip()
+
+
+def remove_cgroup_tree(relative):
+    """rmdir relative and everything under it in every hierarchy, deepest first."""
+    for hierarchy in os.listdir(CGROUP_ROOT):
+        top = os.path.join(CGROUP_ROOT, hierarchy, relative.lstrip("/"))
+        if not os.path.isdir(top):
+            continue
+        for directory, _dirs, _files in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
+            os.rmdir(directory)
+
+
+def cgroup_trees_named(relative):
+    return [h for h in os.listdir(CGROUP_ROOT) if os.path.isdir(os.path.join(CGROUP_ROOT, h, relative.lstrip("/")))]
+
+
+def status_fields(pid):
+    """/proc/pid/status as {field: value}."""
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
