@@ -6,7 +6,8 @@ from the C module `_signal`: `signal` builds an enum of them, which costs
 `kill` more than everything else it does.
 
 The pid is checked against its recorded start time first, so a pid the
-kernel has reused is never signalled.
+kernel has reused is never signalled.  SIGKILL also thaws a paused
+container, or its frozen processes could not die.
 """
 import _signal as signal
 import posix  # not os: see pyoci.paths
@@ -36,9 +37,16 @@ def signal_container(container, sig, all_processes=False):
 def kill(root, container_id, sig, all_processes=False):
     container = Container(root, container_id)
     container.load()
-    if container.status() == "stopped" and not (all_processes and cgroup_pids(container)):
+    status = container.status()
+    if status == "stopped" and not (all_processes and cgroup_pids(container)):
         raise WrongState("container not running")
     signal_container(container, sig, all_processes)
+    if status == "paused" and sig == signal.SIGKILL:
+        # A frozen (cgroup v1) process acts on SIGKILL only once thawed, and
+        # engines wait for the kill to end it: thaw, as runc does.
+        from pyoci.cgroups.freezer import thaw
+
+        thaw(container.record["cgroup"]["freezers"])
 
 
 def parse_signal(text):

@@ -1,10 +1,11 @@
 """pause, resume and ps on real containers, seen from the host (the freezer,
-the container's progress, host pids), and delete of a paused container."""
+the container's progress, host pids), and delete and SIGKILL of a paused container."""
 import json
 import os
 import time
 
 from test_isolation import created
+from test_lifecycle import wait_status
 
 # Grows /tmp/count by a byte at a time: progress the host can read, race-free, as its size.
 COUNTER = ["sh", "-c", "while true; do echo -n x >> /tmp/count; done"]
@@ -82,6 +83,17 @@ def test_a_paused_container_is_deleted_with_its_cgroups(runtime):
     assert time.monotonic() - started < 5, "delete waited for frozen processes"
     assert process_state(pid) in (None, "Z"), "the container's processes outlived its delete"
     # The runtime fixture then checks that no cgroup, mount or state is left.
+
+
+def test_sigkill_ends_a_paused_container(runtime):
+    """As runc does, kill thaws a paused container after SIGKILL: a frozen
+    process acts on it only once thawed, and engines (containerd's
+    `task delete --force`) wait for the kill to end the container."""
+    cid, pid = running_counter(runtime)
+    runtime("pause", cid, check=True)
+    runtime("kill", cid, "KILL", check=True)
+    wait_status(runtime, cid, "stopped")
+    assert process_state(pid) in (None, "Z")
 
 
 def ps_pids(runtime, cid, ready):
