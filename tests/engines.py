@@ -4,6 +4,7 @@ difference shows as a failing test with the runtime in its id."""
 import os
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -19,3 +20,11 @@ def engine_runtimes():
 
 
 RUNTIME_PARAMS = [pytest.param(binary, id=name) for name, binary in engine_runtimes()]
+
+
+def wait_for(predicate, timeout=10, what=lambda: "timed out"):
+    """Poll predicate until it holds; the engines act asynchronously."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what()
+        time.sleep(0.05)

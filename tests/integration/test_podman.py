@@ -18,13 +18,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import uuid
 
 import pytest
 
 from bundle import make_rootfs
-from engines import RUNTIME_PARAMS
+from engines import RUNTIME_PARAMS, wait_for
 from host import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
 from leftovers import mounts_under
 
@@ -152,13 +151,6 @@ def podman(request, podman_session):
         podman_session("rm", "--force", "--time", "0", name, check=False)
     left = podman_session.states() - states_before
     assert not left, f"runtime state left in {podman_session.state_root}: {left}"
-
-
-def wait_for(predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def running(podman, *options, command=("sleep", "1000")):
