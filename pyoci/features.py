@@ -2,6 +2,7 @@
 from pyoci import SPEC_VERSION, __version__
 from pyoci.plan.mounts import COPY_UP, FLAG_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
 from pyoci.plan.namespaces import FLAGS
+from pyoci.security import apparmor
 from pyoci.security.capabilities import NAMES, last_cap
 
 
@@ -36,7 +37,7 @@ def features():
             "capabilities": list(NAMES[: last_cap() + 1]),
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
             "seccomp": seccomp_features(),
-            "apparmor": {"enabled": False},
+            "apparmor": {"enabled": apparmor.enabled()},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": False}},

@@ -70,7 +70,11 @@ def process_from_flags(template, args, log):
     if args.no_new_privs:
         process["noNewPrivileges"] = True
     if args.apparmor:
-        raise PyociError("--apparmor: this kernel has no AppArmor")
+        from pyoci.security import apparmor
+
+        if not apparmor.enabled():
+            raise PyociError("--apparmor: AppArmor is not enabled on this host")
+        process["apparmorProfile"] = args.apparmor
     if args.process_label:
         log.debug("--process-label: no SELinux on this host, label not applied")
     return process

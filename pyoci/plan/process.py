@@ -1,9 +1,9 @@
 """config.process -> the steps that turn the init into the user's program
 (create: after pivot_root, around the wait for `start`).
 
-Order matters and follows runc: console and rlimits while still root; the
-bounding set dropped and keep-caps set before the uid/gid switch so the
-wanted capabilities survive it; then the five sets, no_new_privs, umask,
+Order matters and follows runc: console, rlimits and the AppArmor profile
+while still root; the bounding set dropped and keep-caps set before the
+uid/gid switch so the wanted capabilities survive it; then the five sets, no_new_privs, umask,
 cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
@@ -66,6 +66,10 @@ def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
         size = process.get("consoleSize", {})
         plan.add("CONSOLE", "process.terminal: console", n=(size.get("height", 0), size.get("width", 0)))
     compile_rlimits(plan, process)
+    if process.get("apparmorProfile"):
+        from pyoci.security.apparmor import add_profile_step
+
+        add_profile_step(plan, process["apparmorProfile"], "process.apparmorProfile")
     masks, last = capability_masks(process, log)
     seccomp = seccomp_step(config, log)
     load_early = seccomp and not process.get("noNewPrivileges")

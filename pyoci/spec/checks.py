@@ -25,7 +25,6 @@ NOT_IMPLEMENTED = (
     (("process", "scheduler"), "scheduler"),
     (("process", "ioPriority"), "I/O priority"),
     (("process", "execCPUAffinity"), "exec CPU affinity"),
-    (("process", "apparmorProfile"), "AppArmor (this kernel has no AppArmor)"),
 )
 
 

@@ -175,3 +175,14 @@ def test_a_bad_cgroup_fails_with_nothing_started(runtime, flags, message):
     proc = runtime("exec", *flags, cid, "true")
     assert proc.returncode == 255 and message in proc.stderr, proc.stderr
     assert json.loads(runtime("ps", "--format", "json", cid, check=True).stdout) == [pid]
+
+
+def test_apparmor_needs_apparmor_on_the_host(runtime):
+    from pyoci.security.apparmor import enabled
+
+    if enabled():
+        pytest.skip("this host has AppArmor")
+    cid, pid = running(runtime)
+    proc = runtime("exec", "--apparmor", "unconfined", cid, "true")
+    assert proc.returncode == 255 and "--apparmor: AppArmor is not enabled on this host" in proc.stderr, proc.stderr
+    assert json.loads(runtime("ps", "--format", "json", cid, check=True).stdout) == [pid]

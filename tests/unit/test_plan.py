@@ -878,3 +878,27 @@ def test_seccomp_loads_late_with_no_new_privs_and_early_without(config, compile_
     early = ops(compile_(config))
     assert early.index("SECCOMP") < early.index("KEEP_CAPS"), "loaded while CAP_SYS_ADMIN is still there"
     assert early.index("CLOSE_ON_EXEC") < early.index("SECCOMP") and early.count("CLOSE_ON_EXEC") == 1
+
+
+# -- AppArmor --------------------------------------------------------------------------------
+
+def test_apparmor_profile_is_written_before_the_uid_switch(config, compile_, monkeypatch):
+    from pyoci.security import apparmor
+
+    monkeypatch.setattr(apparmor, "enabled", lambda: True)
+    config["process"]["apparmorProfile"] = "containers-default-0.50.1"
+    plan = compile_(config)
+    step = next(st for st in steps_of(plan, "WRITE_FILE") if st.label.startswith("process.apparmorProfile"))
+    assert step.s[0] in (apparmor.OWN_ATTR, apparmor.SHARED_ATTR)
+    assert step.s[1] == "exec containers-default-0.50.1"
+    assert plan.steps.index(step) < first(plan, "KEEP_CAPS") < first(plan, "SETID")
+    assert plan.steps.index(step) > first(plan, "PIVOT_ROOT")
+
+
+def test_apparmor_profile_without_apparmor_is_refused(config, compile_, monkeypatch):
+    from pyoci.security import apparmor
+
+    monkeypatch.setattr(apparmor, "enabled", lambda: False)
+    config["process"]["apparmorProfile"] = "acme"
+    with pytest.raises(ConfigError, match="process.apparmorProfile: AppArmor is not enabled on this host"):
+        compile_(config)
