@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -955,6 +956,14 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         rl.rlim_cur = (rlim_t)st->n[1];
         rl.rlim_max = (rlim_t)st->n[2];
         return prlimit(0, (int)st->n[0], &rl, NULL);
+    case PYOCI_OP_SCHED_SETATTR:
+        return (int)syscall(SYS_sched_setattr, 0, st->s[0], 0);
+    case PYOCI_OP_IOPRIO:
+        return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)st->n[0]);
+    case PYOCI_OP_PERSONALITY:
+        return personality((unsigned long)st->n[0]) < 0 ? -1 : 0;
+    case PYOCI_OP_MEMPOLICY:
+        return (int)syscall(SYS_set_mempolicy, (int)st->n[0], st->s[0], (unsigned long)st->n[1]);
     case PYOCI_OP_CONSOLE:
         return do_console(l, i, st);
     case PYOCI_OP_CHDIR:

@@ -37,6 +37,10 @@ enum pyoci_op {
     PYOCI_OP_SETDOMAINNAME,        /* s0 */
     PYOCI_OP_LOOPBACK_UP,          /* bring up lo in a new network namespace */
     PYOCI_OP_SETRLIMIT,            /* n0 resource, n1 soft, n2 hard */
+    PYOCI_OP_SCHED_SETATTR,        /* s0 struct sched_attr, packed by Python (its first field is its size) */
+    PYOCI_OP_IOPRIO,               /* n0 ioprio value (class << 13 | level) for this process */
+    PYOCI_OP_PERSONALITY,          /* n0 persona */
+    PYOCI_OP_MEMPOLICY,            /* n0 mode | flags, n1 maxnode, s0 node mask (unsigned longs) or NULL */
     PYOCI_OP_CONSOLE,              /* n0 rows, n1 cols: open a pty, send master, slave becomes stdio */
     PYOCI_OP_CHDIR,                /* s0 */
     PYOCI_OP_UMASK,                /* n0 */

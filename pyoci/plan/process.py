@@ -1,14 +1,15 @@
 """config.process -> the steps that turn the init into the user's program
 (create: after pivot_root, around the wait for `start`).
 
-Order matters and follows runc: console, rlimits and the AppArmor profile
-while still root; the bounding set dropped and keep-caps set before the
+Order matters and follows runc: console, rlimits, the AppArmor profile and
+the scheduling settings (pyoci.plan.tuning) while still root; the bounding set dropped and keep-caps set before the
 uid/gid switch so the wanted capabilities survive it; then the five sets, no_new_privs, umask,
 cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
 from pyoci._native._shim import lib
 from pyoci.errors import ConfigError
+from pyoci.plan.tuning import compile_tuning, exec_cpu_affinity
 from pyoci.security import capabilities
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -70,6 +71,10 @@ def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
         from pyoci.security.apparmor import add_profile_step
 
         add_profile_step(plan, process["apparmorProfile"], "process.apparmorProfile")
+    compile_tuning(plan, config)
+    if not for_exec and process.get("execCPUAffinity"):
+        exec_cpu_affinity(process)  # checked now; used by exec
+        log.debug("process.execCPUAffinity: applies to the processes exec starts, not the init (as the spec says)")
     masks, last = capability_masks(process, log)
     seccomp = seccomp_step(config, log)
     load_early = seccomp and not process.get("noNewPrivileges")

@@ -194,9 +194,11 @@ class Creation:
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),
             # What `exec` takes from the config as create saw it: the
-            # namespaces to join, the seccomp profile, the process template.
+            # namespaces to join, the seccomp profile, the process template,
+            # the personality and memory policy.
             "exec": {"process": config.get("process") or {},
-                     "linux": {key: config["linux"][key] for key in ("namespaces", "seccomp")
+                     "linux": {key: config["linux"][key] for key in ("namespaces", "seccomp", "personality",
+                                                                     "memoryPolicy")
                                if key in config.get("linux", {})}},
             "host_mounts": self.host_mounts,
             # The spec lets create succeed without a process; start must then fail.

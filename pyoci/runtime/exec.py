@@ -16,6 +16,7 @@ from pyoci.errors import PyociError, WrongState
 from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
 from pyoci.plan.namespaces import close_joins
+from pyoci.plan.tuning import exec_cpu_affinity
 from pyoci.runtime.wait import forward_signals, wait_for
 from pyoci.state import Container, atomic_write
 
@@ -51,6 +52,10 @@ def execute(container, config, process, opts):
     if process.get("terminal") and not opts.console_socket:
         raise PyociError("--tty: a terminal needs --console-socket")
     plan = compile_exec_plan(config, process, record["pid"], log, keep_fds=opts.preserve_fds)
+    initial, final = exec_cpu_affinity(process)
+    if initial:
+        # Inherited by the process until it is in the container's cgroups.
+        set_affinity(0, initial, "process.execCPUAffinity.initial")
     native.set_subreaper()
     parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     pid = clone_pid = 0
@@ -58,7 +63,7 @@ def execute(container, config, process, opts):
         clone_pid = native.spawn(plan, child_sock.fileno(), -1)
         child_sock.close()
         close_joins(plan)
-        pid = _answer(parent_sock, clone_pid, record, config, opts)
+        pid = _answer(parent_sock, clone_pid, record, config, opts, final)
     except BaseException:
         for p in {pid, clone_pid} - {0}:
             try:
@@ -84,8 +89,9 @@ def execute(container, config, process, opts):
     return wait_for(pid)
 
 
-def _answer(sock, clone_pid, record, config, opts):
-    """Serve the child's messages until it execs (EOF); the pid it reported."""
+def _answer(sock, clone_pid, record, config, opts, final_cpus):
+    """Serve the child's messages until it execs (EOF); the pid it reported.
+    final_cpus: process.execCPUAffinity.final, set once it is in its cgroups."""
     pid = clone_pid
     while True:
         msg = messages.read_message(sock)
@@ -94,6 +100,8 @@ def _answer(sock, clone_pid, record, config, opts):
         if msg.type == messages.MSG_PID:
             pid = msg.pid or clone_pid
             cgroups.join(opts.cgroup_dirs, pid)
+            if final_cpus:
+                set_affinity(pid, final_cpus, "process.execCPUAffinity.final")
             warmup.end()  # the launcher's helper kept the lock ready for this join
             sock.send(ACK)
         elif msg.type == messages.MSG_CONSOLE:
@@ -114,6 +122,13 @@ def _answer(sock, clone_pid, record, config, opts):
             raise PyociError(msg.describe())
         else:
             raise PyociError(f"exec: unexpected message {msg.type} from the new process")
+
+
+def set_affinity(pid, cpus, field):
+    try:
+        posix.sched_setaffinity(pid, cpus)
+    except OSError as e:
+        raise PyociError(f"{field}: sched_setaffinity: {posix.strerror(e.errno).lower()}") from None
 
 
 def _exec_state(record):

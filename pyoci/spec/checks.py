@@ -19,12 +19,6 @@ UTS_SYSCTLS = {"kernel.hostname", "kernel.domainname"}
 # Fields pyoci does not implement yet: refused rather than silently ignored.
 NOT_IMPLEMENTED = (
     (("linux", "netDevices"), "network devices"),
-    (("linux", "intelRdt"), "Intel RDT"),
-    (("linux", "personality"), "personality"),
-    (("linux", "memoryPolicy"), "memory policy"),
-    (("process", "scheduler"), "scheduler"),
-    (("process", "ioPriority"), "I/O priority"),
-    (("process", "execCPUAffinity"), "exec CPU affinity"),
 )
 
 
@@ -108,9 +102,19 @@ def check_not_implemented(config):
             raise ConfigError(f"{'.'.join(path)}: {what} is not supported by pyoci yet")
 
 
+def check_intel_rdt(config):
+    if _get(config, ("linux", "intelRdt")) is None:
+        return
+    with open("/proc/filesystems") as f:
+        if "resctrl" not in f.read():
+            raise ConfigError("linux.intelRdt: this host has no resctrl filesystem (Intel RDT, AMD QoS)")
+    raise ConfigError("linux.intelRdt: resctrl groups are not supported by pyoci yet")
+
+
 def check(config, bundle):
     check_root(config, bundle)
     check_namespaces(config)
     check_process(config)
     check_mounts(config)
     check_not_implemented(config)
+    check_intel_rdt(config)
