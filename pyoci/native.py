@@ -113,6 +113,12 @@ def set_subreaper():
         raise OSError(ffi.errno, "prctl(PR_SET_CHILD_SUBREAPER)")
 
 
+def setns(fd, nstype):
+    if lib.pyoci_setns(fd, nstype) < 0:
+        err = ffi.errno
+        raise OSError(err, posix.strerror(err))
+
+
 def umount(path):
     if lib.pyoci_umount(path.encode()) < 0:
         err = ffi.errno

@@ -1080,6 +1080,11 @@ int pyoci_set_subreaper(void)
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 
+int pyoci_setns(int fd, int nstype)
+{
+    return setns(fd, nstype);
+}
+
 int pyoci_spawn(struct pyoci_launch *l)
 {
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(l->clone_flags | SIGCHLD), 0, 0, 0, 0);

@@ -114,6 +114,10 @@ int pyoci_umount(const char *path);
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
 int pyoci_set_subreaper(void);
 
+/* setns(2) for the calling (single-threaded) process: create enters the
+ * container's network namespace to set up the devices it moved there. */
+int pyoci_setns(int fd, int nstype);
+
 /* seccomp.c, parent side: build a filter with libseccomp and export it as
  * BPF for PYOCI_OP_SECCOMP.  Negative returns are -errno. */
 void *pyoci_seccomp_new(unsigned int default_action);

@@ -176,6 +176,11 @@ class Creation:
                     f.write(str(plan.oom_score_adj))
             except OSError as e:
                 raise PyociError(f"process.oomScoreAdj: {posix.strerror(e.errno).lower()}") from None
+        net_devices = config.get("linux", {}).get("netDevices")
+        if net_devices:
+            from pyoci.network_devices import move_devices
+
+            move_devices(net_devices, pid)
         started = process_start_time(pid)
         self.record = {
             "ociVersion": SPEC_VERSION,

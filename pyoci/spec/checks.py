@@ -16,11 +16,6 @@ IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
 UTS_SYSCTLS = {"kernel.hostname", "kernel.domainname"}
 
-# Fields pyoci does not implement yet: refused rather than silently ignored.
-NOT_IMPLEMENTED = (
-    (("linux", "netDevices"), "network devices"),
-)
-
 
 def _get(config, path):
     node = config
@@ -96,10 +91,11 @@ def check_mounts(config):
             raise ConfigError(f"mounts[{i}].destination: must be an absolute path")
 
 
-def check_not_implemented(config):
-    for path, what in NOT_IMPLEMENTED:
-        if _get(config, path) is not None:
-            raise ConfigError(f"{'.'.join(path)}: {what} is not supported by pyoci yet")
+def check_net_devices(config):
+    if _get(config, ("linux", "netDevices")):
+        from pyoci.network_devices import check_devices
+
+        check_devices(config)
 
 
 def check_intel_rdt(config):
@@ -116,5 +112,5 @@ def check(config, bundle):
     check_namespaces(config)
     check_process(config)
     check_mounts(config)
-    check_not_implemented(config)
+    check_net_devices(config)
     check_intel_rdt(config)
