@@ -1,6 +1,6 @@
 """`features`: what this runtime implements, per runtime-spec features.md."""
 from pyoci import SPEC_VERSION, __version__
-from pyoci.plan.mounts import COPY_UP, FLAG_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
+from pyoci.plan.mounts import COPY_UP, FLAG_OPTIONS, IDMAP_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
 from pyoci.plan.namespaces import FLAGS
 from pyoci.security import apparmor
 from pyoci.security.capabilities import NAMES, last_cap
@@ -31,7 +31,8 @@ def features():
         "ociVersionMin": "1.0.0",
         "ociVersionMax": SPEC_VERSION,
         "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-        "mountOptions": sorted(set(FLAG_OPTIONS) | set(PROPAGATION) | set(RECURSIVE_OPTIONS) | {COPY_UP}),
+        "mountOptions": sorted(set(FLAG_OPTIONS) | set(PROPAGATION) | set(RECURSIVE_OPTIONS) | set(IDMAP_OPTIONS)
+                              | {COPY_UP}),
         "linux": {
             "namespaces": sorted(FLAGS),
             "capabilities": list(NAMES[: last_cap() + 1]),
@@ -40,7 +41,7 @@ def features():
             "apparmor": {"enabled": apparmor.enabled()},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
-            "mountExtensions": {"idmap": {"enabled": False}},
+            "mountExtensions": {"idmap": {"enabled": True}},
         },
         "annotations": {"io.github.pyoci.version": __version__},
     }

@@ -9,6 +9,7 @@ import posix  # not os: see pyoci.paths
 
 from pyoci import messages
 from pyoci._native._shim import ffi, lib
+from pyoci.errors import PyociError
 
 # The messages are decoded in pyoci.messages, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
@@ -77,7 +78,36 @@ def spawn(plan, sync_fd, start_fd):
     launch.sync_fd = sync_fd
     launch.start_fd = start_fd
     launch.keep_fds = plan.keep_fds
-    keep = {fd for fd in (sync_fd, start_fd, *(fd for fd, _ in plan.joins)) if fd >= 0} | set(range(3 + plan.keep_fds))
+    trees = _idmapped_trees(plan)
+    try:
+        return _spawn(plan, launch, pk, sync_fd, start_fd, trees)
+    finally:
+        for fd in trees.values():
+            posix.close(fd)  # the child has its copies
+
+
+def _idmapped_trees(plan):
+    """{step index: fd} of the idmapped binds the plan attaches, made here
+    in the host's user namespace (the only one that may idmap its mounts)."""
+    trees = {}
+    try:
+        for i, st in enumerate(plan.steps):
+            if st.op == "ATTACH_MOUNT":
+                source, _dest, uid_map, gid_map = st.s
+                fd = lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), st.n[2], st.n[3])
+                if fd < 0:
+                    raise PyociError(f"{st.label}: {posix.strerror(-fd).lower()}")
+                trees[i] = fd
+    except BaseException:
+        for fd in trees.values():
+            posix.close(fd)
+        raise
+    return trees
+
+
+def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
+    keep = {fd for fd in (sync_fd, start_fd, *(fd for fd, _ in plan.joins), *trees.values()) if fd >= 0}
+    keep |= set(range(3 + plan.keep_fds))
     ranges = close_ranges(keep)
     for i, (first, last) in enumerate(ranges):
         launch.close_first[i] = first
@@ -90,6 +120,8 @@ def spawn(plan, sync_fd, start_fd):
         c.op = getattr(lib, "PYOCI_OP_" + st.op)
         for j, v in enumerate(st.n):
             c.n[j] = v
+        if i in trees:
+            c.n[0] = trees[i]
         for j, v in enumerate(st.s):
             c.s[j] = pk.cstr(v)
         if st.gids is not None:

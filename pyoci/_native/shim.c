@@ -70,6 +70,18 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+/* linux/mount.h's, which clashes with sys/mount.h here */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
 
 /* struct mount_attr from linux/mount.h, which clashes with sys/mount.h here. */
 struct shim_mount_attr {
@@ -445,6 +457,17 @@ static int do_mount(const struct pyoci_step *st)
     if (top < 0)
         return close_keep_errno(-1, below, -1);
     return close_keep_errno(copy_tree(below, top), below, top);
+}
+
+/* A detached tree from the parent (an idmapped bind) goes onto s1. */
+static int attach_mount(const struct pyoci_step *st)
+{
+    int tree = (int)st->n[0];
+    int target = mkdir_all_in_root(st->s[1], (int)st->n[1]);
+    if (target < 0)
+        return close_keep_errno(-1, tree, -1);
+    int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    return close_keep_errno(r, tree, target);
 }
 
 /* Operations on a mount already made at s1: reopen it so the fd names the new mount. */
@@ -918,6 +941,8 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         return rootfd < 0 ? -1 : 0;
     case PYOCI_OP_MOUNT:
         return do_mount(st);
+    case PYOCI_OP_ATTACH_MOUNT:
+        return attach_mount(st);
     case PYOCI_OP_REMOUNT:
     case PYOCI_OP_PROPAGATE:
     case PYOCI_OP_SETATTR:
@@ -1022,8 +1047,8 @@ static void child_main(struct pyoci_launch *l)
      * environ or exe: it is a copy of the runtime's interpreter, with the
      * runtime's memory.  A process of the same user may do all that to a
      * dumpable process, and another container's processes can see this one
-     * when they share its pid namespace.  (A rootless runtime will have to
-     * lift this for the moment it writes the id maps, as runc does.) */
+     * when they share its pid namespace.  It is lifted only while the parent
+     * writes the id maps (see below). */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         fail(l, -1, errno, 0);
     for (int i = 0; i < l->nclose; i++)
@@ -1039,8 +1064,16 @@ static void child_main(struct pyoci_launch *l)
     if (l->unshare_flags && unshare(l->unshare_flags) < 0)
         fail(l, -1, errno, 0);
     if (l->new_userns) {
+        /* A non-dumpable process's /proc files belong to root: an
+         * unprivileged parent (or the setuid newuidmap it runs, which checks
+         * who owns the target) could not write its uid_map.  No other process
+         * is in the new namespace yet, as runc reasons. */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            fail(l, -1, errno, 0);
         send_msg(PYOCI_MSG_USERNS, -1, 0, 0, 0, NULL);
         wait_ack(l->sync_fd);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+            fail(l, -1, errno, 0);
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
             fail(l, -1, errno, 0);
     }
@@ -1078,6 +1111,72 @@ int pyoci_umount(const char *path)
 int pyoci_set_subreaper(void)
 {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+static int write_map(pid_t pid, const char *name, const char *map)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    return write_file(path, map);
+}
+
+/* A user namespace with the given maps, held by a child that only waits. */
+static int userns_with_maps(const char *uid_map, const char *gid_map)
+{
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0, 0, 0, 0);
+    if (pid == 0) {
+        char c;
+        close(hold[1]);
+        while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    int e = errno;
+    close(hold[0]);
+    int fd = -1;
+    if (pid > 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+        if (write_map(pid, "uid_map", uid_map) == 0 && write_map(pid, "gid_map", gid_map) == 0)
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+        e = errno;
+    }
+    close(hold[1]); /* the child reads EOF and exits */
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    errno = e;
+    return fd;
+}
+
+int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid_map, int recursive,
+                        int idmap_all)
+{
+    int userns = userns_with_maps(uid_map, gid_map);
+    if (userns < 0)
+        return -errno;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0) {
+        int e = errno;
+        close(userns);
+        return -e;
+    }
+    struct shim_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)userns;
+    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (idmap_all ? AT_RECURSIVE : 0), &attr,
+                         sizeof attr);
+    int e = errno;
+    close(userns);
+    if (r < 0) {
+        close(tree);
+        return -e;
+    }
+    return tree;
 }
 
 int pyoci_setns(int fd, int nstype)

@@ -19,6 +19,8 @@ enum pyoci_op {
     PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path); n0 1=bind it onto itself, then open it */
     PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file;
                                       n2 1=copy what the mount hides into it (tmpcopyup) */
+    PYOCI_OP_ATTACH_MOUNT,         /* n0 fd of a detached mount tree (pyoci_idmapped_tree), s1 dest in
+                                      rootfs, n1 1=dest is a file; closes the fd */
     PYOCI_OP_REMOUNT,              /* s1 dest; n0 flags (MS_REMOUNT|MS_BIND added) */
     PYOCI_OP_PROPAGATE,            /* s1 dest; n0 propagation flags */
     PYOCI_OP_SETATTR,              /* s1 dest; n0 attr_set, n1 attr_clr, n2 propagation (mount_setattr, recursive) */
@@ -113,6 +115,15 @@ int pyoci_umount(const char *path);
 
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
 int pyoci_set_subreaper(void);
+
+/* Parent side, before the clone: a detached copy of the mount at source
+ * (with its submounts when recursive), idmapped (on every mount of it when
+ * idmap_all) through a user namespace with uid_map and gid_map ("inside
+ * outside count" lines).  The idmapping must be set from the user namespace
+ * that owns the filesystem, the host's, not from the container's; the child
+ * attaches the tree (PYOCI_OP_ATTACH_MOUNT).  Returns the fd or -errno. */
+int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid_map, int recursive,
+                        int idmap_all);
 
 /* setns(2) for the calling (single-threaded) process: create enters the
  * container's network namespace to set up the devices it moved there. */

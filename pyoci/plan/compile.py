@@ -61,11 +61,14 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
         # The host's mount namespace: only a read-only root needs a mount of its own.
         readonly = int(bool(config["root"].get("readonly")))
         plan.add("BIND_ROOTFS", f"root.path {rootfs}: open", n=(readonly,), s=(rootfs,))
+    # What an idmap mount without mappings of its own takes: a new user namespace's.
+    new_userns = namespace_types(config).get("user", "") is None and linux.get("uidMappings")
+    container_maps = (linux["uidMappings"], linux.get("gidMappings", [])) if new_userns else None
     for i, mount in enumerate(config.get("mounts", [])):
         if mount.get("type") == "cgroup":
             m.compile_cgroup_mount(plan, mount, i, cgroup_dirs, hierarchies)
         else:
-            m.compile_mount(plan, mount, i, bundle)
+            m.compile_mount(plan, mount, i, bundle, container_maps)
 
     dests = m.mount_destinations(config)
     dev = dests.get("/dev")

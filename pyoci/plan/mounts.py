@@ -119,8 +119,8 @@ RECURSIVE_OPTIONS = {
 # copy of what it hides in the image.
 COPY_UP = "tmpcopyup"
 
-# Options other runtimes define that pyoci does not implement yet: refused, not ignored.
-UNSUPPORTED = {"idmap", "ridmap"}
+# An idmapped bind (mount_setattr(MOUNT_ATTR_IDMAP)); ridmap on every mount of an rbind.
+IDMAP_OPTIONS = {"idmap": False, "ridmap": True}
 
 
 class ParsedOptions:
@@ -132,6 +132,7 @@ class ParsedOptions:
         self.attr_clr = 0
         self.data = []
         self.copy_up = False
+        self.idmap = None  # None, or True when every mount of the tree is mapped (ridmap)
 
     @property
     def is_bind(self):
@@ -156,14 +157,36 @@ def parse_options(options, field):
             p.attr_clr |= c
         elif opt == COPY_UP:
             p.copy_up = True
-        elif opt in UNSUPPORTED:
-            raise ConfigError(f"{field}: mount option {opt!r} is not supported")
+        elif opt in IDMAP_OPTIONS:
+            p.idmap = IDMAP_OPTIONS[opt]
         else:
             p.data.append(opt)
     return p
 
 
-def compile_mount(plan, mount, index, bundle):
+def id_map_text(mappings):
+    """uid_map/gid_map file content: one "inside outside count" line each."""
+    return "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings)
+
+
+def idmap_of(mount, opts, field, container_maps):
+    """(uid_map, gid_map) text of an idmapped mount, or None: the mount's own
+    mappings, else the container's user namespace's (the spec's MAY)."""
+    own = (mount.get("uidMappings"), mount.get("gidMappings"))
+    if opts.idmap is None and own == (None, None):
+        return None
+    if (own[0] is None) != (own[1] is None):
+        raise ConfigError(f"{field}: uidMappings and gidMappings go together")
+    if not opts.is_bind:
+        raise ConfigError(f"{field}.options: only a bind mount can be idmapped")
+    maps = own if own[0] is not None else container_maps
+    if not maps:
+        raise ConfigError(f"{field}.options: idmap without uidMappings/gidMappings needs a user namespace to take them from")
+    return id_map_text(maps[0]), id_map_text(maps[1])
+
+
+def compile_mount(plan, mount, index, bundle, container_maps=None):
+    """container_maps: the user namespace's (uidMappings, gidMappings), if the container has one."""
     dest = mount["destination"]
     field = f"mounts[{index}]"
     label = f"{field} {dest}"
@@ -172,6 +195,7 @@ def compile_mount(plan, mount, index, bundle):
     source = mount.get("source")
     if kind == "bind":
         opts.flags |= MS_BIND
+    idmap = idmap_of(mount, opts, field, container_maps)
     is_file = 0
     if opts.is_bind:
         if not source:
@@ -186,8 +210,13 @@ def compile_mount(plan, mount, index, bundle):
     if opts.copy_up and (kind != "tmpfs" or opts.is_bind):
         raise ConfigError(f"{field}.options: {COPY_UP} needs a tmpfs mount")
     data = ",".join(opts.data) or None
-    step = f"{label}: mount" + (f" ({COPY_UP})" if opts.copy_up else "")
-    plan.add("MOUNT", step, n=(flags, is_file, int(opts.copy_up)), s=(source, dest, None if opts.is_bind else kind, data))
+    if idmap:
+        # The tree is made idmapped by the parent (see pyoci_idmapped_tree); n0 becomes its fd.
+        plan.add("ATTACH_MOUNT", f"{label}: idmapped bind",
+                 n=(0, is_file, int(bool(flags & MS_REC)), int(opts.idmap is True)), s=(source, dest) + idmap)
+    else:
+        step = f"{label}: mount" + (f" ({COPY_UP})" if opts.copy_up else "")
+        plan.add("MOUNT", step, n=(flags, is_file, int(opts.copy_up)), s=(source, dest, None if opts.is_bind else kind, data))
     # A bind ignores every flag but MS_REC: the rest needs a remount.
     remount_flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     if opts.is_bind and remount_flags:

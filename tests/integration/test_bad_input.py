@@ -154,7 +154,7 @@ SEMANTIC_CASES = [
      "process.capabilities.bounding"),
     ("duplicate-rlimit", _rlimits([{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}] * 2), "process.rlimits[1].type"),
     ("soft-rlimit-above-hard", _rlimits([{"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}]), "process.rlimits[0]"),
-    ("mount-option-idmap", _add_mount({"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["bind", "idmap"]}),
+    ("idmap-without-mappings", _add_mount({"destination": "/mnt", "type": "bind", "source": "/tmp", "options": ["bind", "idmap"]}),
      f"mounts[{N_DEFAULT_MOUNTS}].options"),
     ("bind-source-missing", _add_mount({"destination": "/mnt", "type": "bind", "source": "/nonexistent-src",
                                         "options": ["rbind"]}), f"mounts[{N_DEFAULT_MOUNTS}].source"),

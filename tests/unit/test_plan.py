@@ -382,12 +382,6 @@ def test_rro_is_setattr(config, compile_, bundle):
     assert st.s == (None, "/data")
 
 
-def test_unsupported_mount_option(config, compile_):
-    config["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]})
-    with pytest.raises(ConfigError, match=r"mounts\[7\]\.options: mount option 'idmap'"):
-        compile_(config)
-
-
 def test_cgroup_mount_hybrid(config, compile_):
     plan = compile_(config, hierarchies=HYBRID)
     cg = [st for st in plan.steps if st.label.startswith("mounts[6] /sys/fs/cgroup")]
@@ -640,10 +634,44 @@ def test_tmpcopyup_needs_a_tmpfs(config, compile_):
         compile_(config)
 
 
-@pytest.mark.parametrize("option", ["idmap", "ridmap"])
-def test_parse_options_unsupported(option):
-    with pytest.raises(ConfigError, match=rf"mounts\[3\]\.options: mount option '{option}'"):
-        m.parse_options(["ro", option], "mounts[3].options")
+MAP = [{"containerID": 0, "hostID": 1000, "size": 10}]
+
+
+@pytest.mark.parametrize("option, every_mount", [("idmap", 0), ("ridmap", 1)])
+def test_an_idmapped_bind_is_attached_from_a_tree(config, compile_, bundle, option, every_mount):
+    config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle,
+                             "options": ["rbind", option, "ro"], "uidMappings": MAP, "gidMappings": MAP})
+    plan = compile_(config)
+    step = next(st for st in steps_of(plan, "ATTACH_MOUNT") if st.s[1] == "/data")
+    assert step.s == (bundle, "/data", "0 1000 10\n", "0 1000 10\n")
+    assert step.n == (0, 0, 1, every_mount)
+    assert not [st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data"]
+    # Its flags still come as a remount after it.
+    remount = next(st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data")
+    assert plan.steps.index(step) < plan.steps.index(remount)
+
+
+def test_idmap_takes_a_new_user_namespaces_mappings(config, compile_, bundle):
+    config["linux"]["namespaces"].append({"type": "user"})
+    config["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+    config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle, "options": ["bind", "idmap"]})
+    step = next(st for st in steps_of(compile_(config), "ATTACH_MOUNT"))
+    assert step.s[2:] == ("0 100000 65536\n", "0 200000 65536\n")
+
+
+@pytest.mark.parametrize("mount, message", [
+    ({"type": "bind", "options": ["bind", "idmap"]}, "idmap without uidMappings/gidMappings needs a user namespace"),
+    ({"type": "tmpfs", "source": "tmpfs", "options": ["idmap"], "uidMappings": MAP, "gidMappings": MAP},
+     "only a bind mount can be idmapped"),
+    ({"type": "bind", "options": ["bind"], "uidMappings": MAP}, "uidMappings and gidMappings go together"),
+])
+def test_idmap_refusals(config, compile_, bundle, mount, message):
+    mount = dict(mount, destination="/data")
+    mount.setdefault("source", bundle)
+    config["mounts"].append(mount)
+    with pytest.raises(ConfigError, match=message):
+        compile_(config)
 
 
 # -- signals -----------------------------------------------------------------------------
