@@ -2,14 +2,17 @@
 from pyoci import SPEC_VERSION, __version__
 from pyoci.plan.mounts import COPY_UP, FLAG_OPTIONS, IDMAP_OPTIONS, PROPAGATION, RECURSIVE_OPTIONS
 from pyoci.plan.namespaces import FLAGS
+from pyoci.plan.tuning import MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES
 from pyoci.security import apparmor
 from pyoci.security.capabilities import NAMES, last_cap
+from pyoci.spec.load import read_schema
 
 
-def seccomp_features():
-    """What pyoci compiles, and of that what the running kernel takes."""
+def seccomp_features(schema_defs):
+    """What pyoci compiles, and of that what the running kernel (actions,
+    flags) and libseccomp (architectures) take."""
     from pyoci._native._shim import lib
-    from pyoci.security.seccomp import ACTIONS, FLAGS, NEW_LISTENER, OPERATORS
+    from pyoci.security.seccomp import ACTIONS, FLAGS, NEW_LISTENER, OPERATORS, libseccomp_arch
 
     def supported(flag):
         # The kernel takes WAIT_KILLABLE_RECV only with a notify listener.
@@ -20,13 +23,14 @@ def seccomp_features():
         "enabled": True,
         "actions": sorted(a for a, value in ACTIONS.items() if lib.pyoci_seccomp_action_available(value)),
         "operators": sorted(OPERATORS),
-        "archs": ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"],
+        "archs": [a for a in schema_defs["seccompArch"]["enum"] if lib.pyoci_seccomp_arch_known(libseccomp_arch(a).encode())],
         "knownFlags": sorted(FLAGS),
         "supportedFlags": sorted(f for f in FLAGS if supported(f)),
     }
 
 
 def features():
+    defs = read_schema("config-schema.json")["$defs"]
     return {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": SPEC_VERSION,
@@ -36,12 +40,15 @@ def features():
         "linux": {
             "namespaces": sorted(FLAGS),
             "capabilities": list(NAMES[: last_cap() + 1]),
-            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
-            "seccomp": seccomp_features(),
+            # --systemd-cgroup maps paths onto cgroupfs; pyoci does not talk to systemd.
+            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": True},
+            "seccomp": seccomp_features(defs),
             "apparmor": {"enabled": apparmor.enabled()},
             "selinux": {"enabled": False},
+            "memoryPolicy": {"modes": sorted(MEMORY_POLICY_MODES), "flags": sorted(MEMORY_POLICY_FLAGS)},
             "intelRdt": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": True}},
+            "netDevices": {"enabled": True},
         },
         "annotations": {"io.github.pyoci.version": __version__},
     }

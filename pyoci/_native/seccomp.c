@@ -27,6 +27,11 @@ int pyoci_seccomp_arch(void *ctx, const char *name)
     return r == -EEXIST ? 0 : r;
 }
 
+int pyoci_seccomp_arch_known(const char *name)
+{
+    return seccomp_arch_resolve_name(name) != 0;
+}
+
 int pyoci_seccomp_syscall(const char *name)
 {
     return seccomp_syscall_resolve_name(name);

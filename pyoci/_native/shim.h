@@ -133,6 +133,7 @@ int pyoci_setns(int fd, int nstype);
  * BPF for PYOCI_OP_SECCOMP.  Negative returns are -errno. */
 void *pyoci_seccomp_new(unsigned int default_action);
 int pyoci_seccomp_arch(void *ctx, const char *name);
+int pyoci_seccomp_arch_known(const char *name);
 int pyoci_seccomp_syscall(const char *name);
 int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned int nargs,
                        const unsigned int *index, const int *op,

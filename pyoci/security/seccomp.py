@@ -36,6 +36,11 @@ FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
 NEW_LISTENER = 8  # SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd
 
 
+def libseccomp_arch(name):
+    """The spec's SCMP_ARCH_X86_64 as libseccomp names it: x86_64."""
+    return name.lower().replace("scmp_arch_", "")
+
+
 def action_value(name, errno_ret, field, errno_field):
     """The SECCOMP_RET_* value of action name with its errno (errnoRet)."""
     if name not in ACTIONS:
@@ -59,7 +64,7 @@ def compile_profile(profile, log=None):
         if flag not in FLAGS:
             raise ConfigError(f"linux.seccomp.flags[{i}]: unknown flag {flag!r}")
         flags |= FLAGS[flag]
-    archs = [a.lower().replace("scmp_arch_", "") for a in profile.get("architectures", [])]
+    archs = [libseccomp_arch(a) for a in profile.get("architectures", [])]
     rules = []
     for i, syscall in enumerate(profile.get("syscalls", [])):
         field = f"linux.seccomp.syscalls[{i}]"

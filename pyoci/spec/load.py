@@ -23,7 +23,7 @@ def json_path(parts):
     return out
 
 
-def _schema(name):
+def read_schema(name):
     with open(paths.join(SCHEMA_DIR, name)) as f:
         return loads(f.read())
 
@@ -31,7 +31,7 @@ def _schema(name):
 def validate(config, schema_name="config-schema.json", what="config.json"):
     from pyoci.spec.validator import compile_schema
 
-    error = compile_schema(_schema(schema_name))(config)
+    error = compile_schema(read_schema(schema_name))(config)
     if error is not None:
         where = json_path(error[0])
         raise ConfigError(f"{what}: {where + ': ' if where else ''}{error[1]}")

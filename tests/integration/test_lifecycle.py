@@ -279,3 +279,12 @@ def test_capset_refusal_names_what_the_runtime_lacks(runtime):
     proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
     assert proc.returncode == 1
     assert f"{lacking[0]} not in the runtime's bounding set" in proc.stderr
+
+
+def test_annotations_are_carried_into_the_state(runtime):
+    def annotated(config):
+        config["annotations"] = {"org.example.owner": "team-a", "io.kubernetes.pod": "web-0"}
+
+    cid = runtime.new_id()
+    runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=annotated), cid, check=True)
+    assert runtime.state(cid)["annotations"] == {"org.example.owner": "team-a", "io.kubernetes.pod": "web-0"}
