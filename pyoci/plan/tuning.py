@@ -7,8 +7,6 @@ runc orders them: a real-time policy needs CAP_SYS_NICE, the real-time I/O
 class CAP_SYS_ADMIN.  Values the kernel refuses fail the step, and the
 error names the field.
 """
-import struct
-
 from pyoci.errors import ConfigError
 
 SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
@@ -17,7 +15,7 @@ SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SC
                "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
                "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
 # struct sched_attr up to sched_period (SCHED_ATTR_SIZE_VER0): the spec has no utilization clamps.
-SCHED_ATTR = struct.Struct("<IIQiIQQQ")
+SCHED_ATTR_FORMAT = "<IIQiIQQQ"
 
 IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
 IOPRIO_CLASS_SHIFT = 13
@@ -58,8 +56,10 @@ def compile_scheduler(plan, process):
     sched = process.get("scheduler")
     if not sched:
         return
+    import struct  # only here: create pays for it only with a scheduler
+
     policy = sched["policy"]
-    attr = SCHED_ATTR.pack(SCHED_ATTR.size, SCHED_POLICIES[policy],
+    attr = struct.pack(SCHED_ATTR_FORMAT, struct.calcsize(SCHED_ATTR_FORMAT), SCHED_POLICIES[policy],
                            _flags(sched.get("flags", []), SCHED_FLAGS, "process.scheduler.flags"),
                            sched.get("nice", 0), sched.get("priority", 0), sched.get("runtime", 0),
                            sched.get("deadline", 0), sched.get("period", 0))
