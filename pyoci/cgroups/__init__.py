@@ -126,10 +126,15 @@ def _fill_cpuset(directory, mountpoint):
 
 
 def create(dirs, hierarchies):
+    """Make the cgroups in dirs that do not exist yet; dirs may leave out
+    hierarchies (pyoci.cgroups.delegation skips those a rootless container
+    may not use)."""
     made = []
     try:
         for h in hierarchies:
-            d = dirs[h.mountpoint]
+            d = dirs.get(h.mountpoint)
+            if d is None:
+                continue
             if not paths.isdir(d):
                 paths.makedirs(d)
                 made.append(d)
@@ -204,4 +209,4 @@ def freezer_files(dirs, found):
     the v1 freezer hierarchy, cgroup.freeze in v2.  create records them, so
     that a status check (pyoci.state) reads these and nothing else."""
     return [paths.join(dirs[h.mountpoint], "cgroup.freeze" if h.v2 else "freezer.state")
-            for h in found if h.v2 or "freezer" in h.controllers]
+            for h in found if (h.v2 or "freezer" in h.controllers) and h.mountpoint in dirs]

@@ -43,16 +43,17 @@ def write(directory, name, value, field):
 
 
 def v1_dir(dirs, hierarchies, controller):
+    # dirs may lack a hierarchy: a rootless container skips those it may not use.
     for h in hierarchies:
         if not h.v2 and controller in h.controllers:
-            return dirs[h.mountpoint]
+            return dirs.get(h.mountpoint)
     return None
 
 
 def v2_dir(dirs, hierarchies):
     for h in hierarchies:
         if h.v2:
-            return dirs[h.mountpoint]
+            return dirs.get(h.mountpoint)
     return None
 
 
@@ -65,7 +66,7 @@ def enable_v2(controller, dirs, hierarchies, field):
     ancestor's cgroup.subtree_control (a v2 controller's files exist only
     where the parent hands it down), as runc does; None without one."""
     h = _v2_hierarchy(hierarchies)
-    if h is None:
+    if h is None or h.mountpoint not in dirs:
         return None
     target = dirs[h.mountpoint]
     parts = target[len(h.mountpoint):].strip("/").split("/")
@@ -202,15 +203,33 @@ def _apply_memory_v2(mem, d):
         raise ConfigError("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical")
 
 
-def _v2_controllers(res):
-    """(field, cgroup2 controller) for each controller res needs."""
+def controllers_needed(res):
+    """(field, v1 controller, cgroup2 controller) for each controller res
+    sets; None where that version has none (cgroup2 has no net_cls, v1 no
+    unified files, which take the cgroup2 directory itself, "")."""
     cpu = set(res.get("cpu", {}))
-    wanted = (("memory", "memory", bool(res.get("memory"))),
-              ("pids", "pids", bool(res.get("pids"))),
-              ("cpu", "cpu", bool(cpu & {"shares", "quota", "period", "burst", "idle"})),
-              ("cpu", "cpuset", bool(cpu & {"cpus", "mems"})),
-              ("blockIO", "io", bool(res.get("blockIO"))))
-    return [(key, controller) for key, controller, needed in wanted if needed]
+    network = res.get("network", {})
+    wanted = (("memory", "memory", "memory", bool(res.get("memory"))),
+              ("pids", "pids", "pids", bool(res.get("pids"))),
+              ("cpu", "cpu", "cpu", bool(cpu & {"shares", "quota", "period", "burst", "idle"})),
+              ("cpu", "cpu", None, bool(cpu & {"realtimeRuntime", "realtimePeriod"})),
+              ("cpu", "cpuset", "cpuset", bool(cpu & {"cpus", "mems"})),
+              ("blockIO", "blkio", "io", bool(res.get("blockIO"))),
+              ("hugepageLimits", "hugetlb", "hugetlb", bool(res.get("hugepageLimits"))),
+              ("network", "net_cls", None, "classID" in network),
+              ("network", "net_prio", None, bool(network.get("priorities"))),
+              ("rdma", "rdma", "rdma", bool(res.get("rdma"))),
+              ("unified", None, "", bool(res.get("unified"))))
+    return [(field, v1, v2) for field, v1, v2, needed in wanted if needed]
+
+
+# The cgroup2 controllers _apply_v2 enables itself; extra_controllers enables the rest.
+CORE_V2 = ("memory", "pids", "cpu", "cpuset", "io")
+
+
+def _v2_controllers(res):
+    """(field, cgroup2 controller) for each core controller res needs."""
+    return [(field, v2) for field, _v1, v2 in controllers_needed(res) if v2 in CORE_V2]
 
 
 def _apply_v2(res, dirs, hierarchies, config_devices=()):

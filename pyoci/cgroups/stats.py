@@ -139,9 +139,9 @@ def oom_kills(v1_memory, v2):
 def collect(dirs, found):
     """The stats of the cgroups dirs ({mountpoint: dir}) in the hierarchies found."""
     def v1(controller):
-        return next((dirs[h.mountpoint] for h in found if not h.v2 and controller in h.controllers), None)
+        return next((dirs.get(h.mountpoint) for h in found if not h.v2 and controller in h.controllers), None)
 
-    v2 = next((dirs[h.mountpoint] for h in found if h.v2), None)
+    v2 = next((dirs.get(h.mountpoint) for h in found if h.v2), None)
     sections = {
         "cpu": _cpu(v1("cpuacct"), v1("cpu"), v2),
         "memory": _memory(v1("memory"), v2),

@@ -64,13 +64,13 @@ An OCI runtime-spec 1.3 container runtime with runc's command line.
 commands: {commands}
 
 global flags:
-  --root DIR              state directory (default /run/pyoci)
+  --root DIR              state directory (default /run/pyoci; rootless: $XDG_RUNTIME_DIR/pyoci)
   --log PATH              append log records to PATH (default stderr)
   --log-format text|json  log record format
   --debug                 log debug records
   --systemd-cgroup        cgroupsPath is slice:prefix:name
-  --rootless true|false|auto
-  --criu PATH             accepted and ignored
+  --rootless true|false|auto  skip cgroups the caller may not use (auto: unprivileged or in a user namespace)
+  --criu PATH             CRIU binary for checkpoint and restore (default: criu on PATH)
   --version               print the version
 """
 
@@ -175,14 +175,26 @@ class Context:
         self.debug = False
         self.systemd_cgroup = False
         self.rootless = "auto"
+        self.criu = "criu"
+        # --root was not given and is $XDG_RUNTIME_DIR/pyoci (create makes it as runc does)
+        self.root_in_xdg = False
         self.show_version = False
         self.show_help = False
 
 
-def default_root():
-    if posix.geteuid() != 0 and posix.environ.get(b"XDG_RUNTIME_DIR"):
-        return join(posix.environ[b"XDG_RUNTIME_DIR"].decode(errors="surrogateescape"), "pyoci")
-    return "/run/pyoci"
+def xdg_root():
+    """$XDG_RUNTIME_DIR/pyoci when it is the default --root (rootless, as
+    runc decides), else None."""
+    xdg = posix.environ.get(b"XDG_RUNTIME_DIR")
+    if not xdg:
+        return None
+    # The check costs a stat only for root with XDG_RUNTIME_DIR set: keep its module off every other call.
+    if posix.geteuid() == 0:
+        from pyoci.rootless import honor_xdg_runtime_dir
+
+        if not honor_xdg_runtime_dir():
+            return None
+    return join(xdg.decode(errors="surrogateescape"), "pyoci")
 
 
 def parse_globals(argv):
@@ -219,12 +231,17 @@ def parse_globals(argv):
             if value not in ("true", "false", "auto"):
                 raise PyociError(f"--rootless: {value!r} is not true, false or auto")
             ctx.rootless = value
+        elif name == "--criu":
+            ctx.criu = value
         elif name in ("--version", "-v"):
             ctx.show_version = True
         elif name in ("--help", "-h"):
             ctx.show_help = True
         i += 1
-    ctx.root = abspath(ctx.root or default_root())
+    if ctx.root is None:
+        ctx.root = xdg_root()
+        ctx.root_in_xdg = ctx.root is not None
+    ctx.root = abspath(ctx.root or "/run/pyoci")
     return ctx, argv[i:]
 
 

@@ -19,12 +19,16 @@ DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; crea
 def create_options(ctx, args):
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
+    if ctx.root_in_xdg:
+        from pyoci.rootless import make_xdg_root
+
+        make_xdg_root(ctx.root)
     from pyoci.runtime.create import Options
 
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,
                    no_pivot=args.no_pivot, preserve_fds=args.preserve_fds, systemd_cgroup=ctx.systemd_cgroup,
                    new_keyring=not args.no_new_keyring, dry_run=getattr(args, "dry_run", False),
-                   pidfd_socket=args.pidfd_socket)
+                   pidfd_socket=args.pidfd_socket, rootless=ctx.rootless)
 
 
 FLAGS = CREATE_FLAGS + [DRY_RUN]

@@ -19,7 +19,7 @@ def run(ctx, args):
     path = os.path.join(args.bundle, "config.json")
     if os.path.exists(path):
         raise PyociError(f"File {path} exists. Remove it first")
-    config = default_config(args.rootless, os.getuid(), os.getgid())
+    config = default_config(args.rootless, os.geteuid(), os.getegid())
     try:
         with open(path, "w") as f:
             f.write(dumps_pretty(config))

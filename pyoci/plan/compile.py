@@ -81,9 +81,11 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
 
 
 def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, keep_fds=0,
-                 new_keyring=True, container_id=""):
+                 new_keyring=True, container_id="", setgroups_allowed=True):
     """The whole plan for `create`; bundle is absolute, cgroup_dirs the
-    container's cgroup directory per hierarchy mount point."""
+    container's cgroup directory per hierarchy mount point; setgroups_allowed
+    is False where the init's user namespace will refuse setgroups
+    (pyoci.runtime.idmap)."""
     plan = Plan()
     plan.keep_fds = keep_fds
     compile_namespaces(plan, config)
@@ -138,7 +140,7 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     if (config.get("process") or {}).get("selinuxLabel") or linux.get("mountLabel"):
         log.debug("process.selinuxLabel/linux.mountLabel: no SELinux on this host, labels not applied")
     if config.get("process") is not None:
-        compile_process(plan, config, log)
+        compile_process(plan, config, log, setgroups_allowed)
     else:
         # create succeeds; start fails here, as the spec's lifecycle allows.
         plan.add("WAIT_START", "start")

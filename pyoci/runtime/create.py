@@ -1,12 +1,12 @@
 """`create`: everything but the user's program (the parent side).
 
 Validates the bundle, compiles the plan, makes the state directory and the
-cgroups, clones the init through the shim and answers its sync points (id
-maps, cgroup join, prestart/createRuntime hooks, the console, the seccomp
-notify fd for the agent).  When the
-init says it is ready and waits for `start`, the state is written and create
-returns.  Any failure undoes all of it: the init is killed, its cgroups and
-state directory removed, so nothing is left behind.
+cgroups (rootless: those it may use, pyoci.cgroups.delegation), clones the
+init through the shim and answers its sync points (id maps, cgroup join,
+prestart/createRuntime hooks, the console, the seccomp notify fd for the
+agent).  When the init says it is ready and waits for `start`, the state
+is written and create returns.  Any failure undoes all of it: the init is
+killed, its cgroups and state directory removed, so nothing is left behind.
 """
 import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
@@ -14,13 +14,14 @@ import _socket  # not `socket`, which imports enum (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, messages, native, paths, warmup
+from pyoci import SPEC_VERSION, cgroups, messages, native, paths, rootless, warmup
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.jsonio import dumps
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
+from pyoci.runtime.idmap import setgroups_allowed, write_id_maps
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
 
@@ -43,7 +44,7 @@ def listen_fds():
 class Options:
     def __init__(self, bundle=".", console_socket=None, pid_file=None, no_pivot=False,
                  preserve_fds=0, keep_master=False, systemd_cgroup=False, new_keyring=True, dry_run=False,
-                 pidfd_socket=None):
+                 pidfd_socket=None, rootless="auto"):
         self.bundle = paths.abspath(bundle)
         self.console_socket = console_socket
         self.pid_file = pid_file
@@ -56,6 +57,8 @@ class Options:
         # Print the launch plan instead of creating anything.
         self.dry_run = dry_run
         self.pidfd_socket = pidfd_socket
+        # --rootless true|false|auto: may cgroups the caller cannot use be skipped?
+        self.rootless = rootless
 
 
 class Creation:
@@ -86,11 +89,20 @@ class Creation:
         if nfds and config.get("process"):
             process.setdefault("env", []).extend([f"LISTEN_FDS={nfds}", "LISTEN_PID=1"])
         linux = config.get("linux", {})
-        resources.check_supported(linux.get("resources", {}))
+        limits = linux.get("resources", {})
+        resources.check_supported(limits)
+        if posix.geteuid() != 0:
+            rootless.check_config(config)
         cgroup_dirs = cgroups.resolve(linux.get("cgroupsPath"), self.container.id, hierarchies, opts.systemd_cgroup)
-        plan = compile_plan(config, opts.bundle, log, cgroup_dirs, hierarchies,
+        shown_dirs = cgroup_dirs  # what a "cgroup" mount shows the container
+        if rootless.skips_cgroups(opts.rootless):
+            from pyoci.cgroups import delegation
+
+            cgroup_dirs, shown_dirs, limits = delegation.narrow(cgroup_dirs, hierarchies, linux, log)
+        plan = compile_plan(config, opts.bundle, log, shown_dirs, hierarchies,
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
-                            new_keyring=opts.new_keyring, container_id=self.container.id)
+                            new_keyring=opts.new_keyring, container_id=self.container.id,
+                            setgroups_allowed=setgroups_allowed(config, log))
         if opts.dry_run:
             close_joins(plan)
             sys.stdout.write(plan.describe() + "\n")
@@ -104,7 +116,7 @@ class Creation:
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs = cgroup_dirs
             self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
-            resources.apply(linux.get("resources", {}), cgroup_dirs, hierarchies, linux.get("devices", []))
+            resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []))
             self._launch(config, plan)
         finally:
             close_joins(plan)
@@ -274,17 +286,6 @@ def capability_hint(msg, plan):
     effective, permitted, inheritable, _ambient = plan.steps[msg.step].n
     missing = names((effective | permitted | inheritable) & ~bounding)
     return f" ({', '.join(missing)} not in the runtime's bounding set)" if missing else ""
-
-
-def write_id_maps(pid, plan):
-    for name, mappings in (("uid_map", plan.uid_mappings), ("gid_map", plan.gid_mappings)):
-        text = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings)
-        try:
-            with open(f"/proc/{pid}/{name}", "w") as f:
-                f.write(text)
-        except OSError as e:
-            field = "linux.uidMappings" if name == "uid_map" else "linux.gidMappings"
-            raise PyociError(f"{field}: writing {name}: {posix.strerror(e.errno).lower()}") from None
 
 
 class Interrupted(PyociError):

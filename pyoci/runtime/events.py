@@ -20,8 +20,9 @@ def events(root, container_id, stats_only, interval):
     container.load()
     dirs = container.record.get("cgroup", {}).get("dirs", {})
     found = cgroups.hierarchies()
-    memory_v1 = next((dirs[h.mountpoint] for h in found if not h.v2 and "memory" in h.controllers), None)
-    v2 = next((dirs[h.mountpoint] for h in found if h.v2), None)
+    # A rootless container may have no cgroup in some hierarchies (pyoci.cgroups.delegation).
+    memory_v1 = next((dirs.get(h.mountpoint) for h in found if not h.v2 and "memory" in h.controllers), None)
+    v2 = next((dirs.get(h.mountpoint) for h in found if h.v2), None)
     if stats_only:
         _emit({"type": "stats", "id": container_id, "data": collect(dirs, found)})
         return

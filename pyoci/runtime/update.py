@@ -56,7 +56,14 @@ def update(root, container_id, resources):
         memory = resources.get("memory", {})
         if "limit" in memory and "swap" not in memory and "swap" in recorded.get("memory", {}):
             cgroup_resources.check_memory_swap(dict(recorded["memory"], **memory))
-        cgroup_resources.apply(resources, dirs, cgroups.hierarchies())
+        found = cgroups.hierarchies()
+        if any(h.mountpoint not in dirs for h in found):
+            # Created rootless, without the cgroups it could not use (pyoci.cgroups.delegation).
+            from pyoci.cgroups.delegation import applicable_resources
+            from pyoci.log import log
+
+            resources = applicable_resources(resources, dirs, found, log)
+        cgroup_resources.apply(resources, dirs, found)
         record["resources"] = merged(recorded, resources)
         container.save(record)
     finally:

@@ -54,16 +54,26 @@ def default_config(rootless=False, uid=0, gid=0):
         },
     }
     if rootless:
-        linux = config["linux"]
-        linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] != "network"]
-        linux["namespaces"].append({"type": "user"})
-        linux["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
-        linux["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1}]
-        del linux["resources"]
-        config["mounts"] = [mt for mt in config["mounts"] if mt["destination"] != "/sys/fs/cgroup"]
-        for mt in config["mounts"]:
-            if mt["destination"] == "/sys":
-                mt.update(type="none", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
-            if mt["destination"] == "/dev/pts":
-                mt["options"] = [o for o in mt["options"] if o != "gid=5"]
+        to_rootless(config, uid, gid)
     return config
+
+
+def to_rootless(config, uid, gid):
+    """`spec --rootless`, as runc writes it: a user namespace mapping root to
+    the caller alone and no network namespace (one a user may make would
+    have nothing but loopback); /sys bound from the host, since mounting
+    sysfs needs a network namespace of the container's own; no uid=/gid=
+    mount options (those ids are not mapped); no linux.resources (an
+    unprivileged user may set no limits without a delegated cgroup).  The
+    cgroup mount stays: it shows the cgroups the container is in."""
+    linux = config["linux"]
+    linux["namespaces"] = [ns for ns in linux["namespaces"] if ns["type"] not in ("network", "user")]
+    linux["namespaces"].append({"type": "user"})
+    linux["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
+    linux["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1}]
+    linux.pop("resources", None)
+    for mount in config["mounts"]:
+        if mount["destination"] == "/sys":
+            mount.update(type="none", source="/sys", options=["rbind", "nosuid", "noexec", "nodev", "ro"])
+        elif "options" in mount:
+            mount["options"] = [o for o in mount["options"] if not o.startswith(("uid=", "gid="))]

@@ -829,10 +829,10 @@ def test_globals_root_made_absolute(tmp_path, monkeypatch):
 
 
 def test_globals_default_root():
-    from pyoci.cli import default_root
+    from pyoci.cli import xdg_root
 
     ctx, rest = parse("list")
-    assert ctx.root == os.path.abspath(default_root())
+    assert ctx.root == os.path.abspath(xdg_root() or "/run/pyoci")
     assert rest == ["list"]
     assert ctx.log_format == "text" and ctx.rootless == "auto" and not ctx.systemd_cgroup and not ctx.debug
 

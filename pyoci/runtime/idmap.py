@@ -1,0 +1,103 @@
+"""The id maps of a new user namespace (create: the parent writes them at the
+child's MSG_USERNS sync point, while the child waits).
+
+Root writes /proc/<pid>/uid_map and gid_map itself.  An unprivileged user
+may write a single line that maps its own id and nothing else, and gid_map
+only once setgroups is denied (Linux 3.19: otherwise the container could
+drop a group that denies it access on the host).  Any other mapping goes
+through the setuid newuidmap/newgidmap (Debian package uidmap), which allow
+the ranges /etc/subuid and /etc/subgid give the user.  As runc does: the
+direct write first, the helper when the kernel says EPERM.
+"""
+import posix  # not os: see pyoci.paths
+
+from pyoci import paths
+from pyoci.errors import PyociError
+
+# Where the helpers are looked for when PATH is unset (podman runs pyoci without one).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# file, its config field, the plan's attribute, the helper for an unprivileged caller
+FILES = (("uid_map", "linux.uidMappings", "uid_mappings", "newuidmap"),
+         ("gid_map", "linux.gidMappings", "gid_mappings", "newgidmap"))
+EPERM = 1
+
+
+def own_id_only(mappings, own_id):
+    """A mapping an unprivileged user may write without a helper."""
+    return len(mappings) == 1 and mappings[0]["hostID"] == own_id and mappings[0]["size"] == 1
+
+
+def denies_setgroups(gid_mappings):
+    """Whether pyoci will deny setgroups in the new namespace: an
+    unprivileged caller writing its own gid map.  (With newgidmap, the helper
+    decides: it allows setgroups when a /etc/subgid range is mapped.)"""
+    return posix.geteuid() != 0 and own_id_only(gid_mappings, posix.getegid())
+
+
+def setgroups_allowed(config, log):
+    """Whether the init may call setgroups (process.user.additionalGids).
+    Root may, unless it runs in a user namespace that denies it (a new one
+    inherits that); an unprivileged caller only in a new namespace whose
+    setgroups it did not deny itself (in a joined one, as in runc, never)."""
+    if posix.geteuid() == 0:
+        allowed = _setgroups_of_own_namespace() != "deny"
+    else:
+        linux = config.get("linux", {})
+        new_userns = any(ns["type"] == "user" and not ns.get("path") for ns in linux.get("namespaces", []))
+        allowed = new_userns and not denies_setgroups(linux.get("gidMappings", []))
+    if not allowed and (config.get("process") or {}).get("user", {}).get("additionalGids"):
+        log.warning("process.user.additionalGids: not set: setgroups is denied in the container's user "
+                    "namespace, which keeps the groups it started with (map a /etc/subgid range to set them)")
+    return allowed
+
+
+def _setgroups_of_own_namespace():
+    with open("/proc/self/setgroups") as f:
+        return f.read().strip()
+
+
+def write_id_maps(pid, plan):
+    if denies_setgroups(plan.gid_mappings):
+        try:
+            _write(pid, "setgroups", "deny")
+        except OSError as e:
+            raise PyociError(f"linux.gidMappings: writing setgroups: {posix.strerror(e.errno).lower()}") from None
+    for name, field, attribute, helper in FILES:
+        mappings = getattr(plan, attribute)
+        try:
+            _write(pid, name, "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings))
+        except OSError as e:
+            # EPERM: more than the caller's own id, which only the helper may map.
+            if e.errno != EPERM or posix.geteuid() == 0:
+                raise PyociError(f"{field}: writing {name}: {posix.strerror(e.errno).lower()}") from None
+            _run_helper(helper, pid, mappings, field)
+
+
+def _write(pid, name, text):
+    with open(f"/proc/{pid}/{name}", "w") as f:
+        f.write(text)
+
+
+def _run_helper(helper, pid, mappings, field):
+    path = find_helper(helper)
+    if path is None:
+        raise PyociError(f"{field}: an unprivileged user may map only its own id without {helper}, "
+                         f"which is not installed (Debian package uidmap)")
+    import subprocess
+
+    args = [path, str(pid)] + [str(m[key]) for m in mappings for key in ("containerID", "hostID", "size")]
+    done = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={})
+    if done.returncode != 0:
+        said = done.stdout.decode(errors="replace").strip().replace("\n", "; ")
+        raise PyociError(f"{field}: {' '.join(args)}: exit {done.returncode}: {said} "
+                         f"(are the ranges in /etc/subuid and /etc/subgid?)")
+
+
+def find_helper(name):
+    search = posix.environ.get(b"PATH", b"").decode(errors="surrogateescape") or DEFAULT_PATH
+    for directory in search.split(":"):
+        candidate = paths.join(directory or ".", name)
+        if posix.access(candidate, posix.X_OK) and paths.isfile(candidate):
+            return candidate
+    return None
