@@ -607,6 +607,27 @@ static int write_file(const char *path, const char *content)
     return 0;
 }
 
+/* stdio opened on a /dev/null (the host's, outside the new root) is
+ * reopened on the root's own /dev/null. */
+static int reopen_dev_null(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+            continue;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 && errno == ENOENT)
+            return 0; /* a rootfs without one keeps what it was given */
+        if (null < 0)
+            return -1;
+        int r = dup3(null, fd, 0);
+        close_keep_errno(r, null, -1);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int mask_path(const char *path)
 {
     struct stat sb;
@@ -965,6 +986,8 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         return do_chroot(st->s[0], (int)st->n[0]);
     case PYOCI_OP_WRITE_FILE:
         return write_file(st->s[0], st->s[1]);
+    case PYOCI_OP_REOPEN_DEV_NULL:
+        return reopen_dev_null();
     case PYOCI_OP_MASK_PATH:
         return mask_path(st->s[0]);
     case PYOCI_OP_READONLY_PATH:

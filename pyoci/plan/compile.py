@@ -120,6 +120,9 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
         plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", n=(1,), s=(rootfs,))
     else:
         plan.add("PIVOT_ROOT", f"root.path {rootfs}: pivot_root", s=(rootfs,))
+    # stdio that is the host's /dev/null (an engine's stdin) becomes the
+    # container's, as runc does: a file on a host mount cannot be checkpointed.
+    plan.add("REOPEN_DEV_NULL", "stdio: /dev/null of the container")
 
     for key, value in linux.get("sysctl", {}).items():
         plan.add("WRITE_FILE", f"linux.sysctl.{key}: write", s=("/proc/sys/" + key.replace(".", "/"), value))

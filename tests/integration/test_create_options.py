@@ -145,3 +145,19 @@ def test_tmpcopyup_on_a_bind_is_refused(runtime, tmp_path):
     proc = runtime("create", "-b", bundle, cid)
     assert proc.returncode == 1
     assert "tmpcopyup needs a tmpfs mount" in proc.stderr
+
+
+def test_stdio_on_the_hosts_dev_null_becomes_the_containers(runtime):
+    # What engines give a container without stdin; on a host mount it could not be checkpointed.
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs)
+    with open(os.devnull, "rb") as null:
+        subprocess.run(runtime.cmd + ["--root", runtime.root, "create", "-b", bundle, cid], stdin=null,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    pid = runtime.state(cid)["pid"]
+    with open(f"/proc/{pid}/fdinfo/0") as f:
+        mnt_id = next(line.split()[1] for line in f if line.startswith("mnt_id:"))
+    with open(f"/proc/{pid}/mountinfo") as f:
+        container_dev = [line.split()[0] for line in f if line.split()[4] == "/dev"]
+    assert os.readlink(f"/proc/{pid}/fd/0") == "/dev/null"
+    assert container_dev == [mnt_id]
