@@ -12,7 +12,7 @@ import shutil
 BUSYBOX = "/bin/busybox"
 APPLETS = ("sh", "ls", "ps", "id", "hostname", "cat", "echo", "true", "false", "sleep", "env",
            "mount", "grep", "stat", "readlink", "touch", "mkdir", "wc", "head", "kill", "test",
-           "pwd", "ulimit", "umask", "ip", "date", "uname", "domainname", "sysctl", "dd", "tr", "cut", "stty", "tty", "awk", "sort")
+           "pwd", "ulimit", "umask", "ip", "date", "uname", "domainname", "sysctl", "dd", "tr", "cut", "stty", "tty", "awk", "sort", "nc")
 
 
 def find_busybox():

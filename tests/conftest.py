@@ -49,6 +49,20 @@ def rootfs():
     shutil.rmtree(base)
 
 
+@pytest.fixture(scope="session")
+def criu():
+    """A CRIU that works on this kernel: $PYOCI_CRIU or criu on PATH; the
+    test skips with `criu check`'s reason otherwise."""
+    path = os.environ.get("PYOCI_CRIU") or shutil.which("criu")
+    if not path:
+        pytest.skip("no CRIU: set PYOCI_CRIU or put criu on PATH")
+    proc = subprocess.run([path, "check"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if proc.returncode != 0:
+        said = (proc.stdout + proc.stderr).strip().splitlines()
+        pytest.skip(f"criu check fails here: {said[-1] if said else proc.returncode}")
+    return path
+
+
 class Runtime:
     """Runs the runtime CLI with a private --root and cleans up after the test."""
 

@@ -37,6 +37,8 @@ COMMANDS = {
     "events": "events",
     "exec": "exec",
     "delete": "delete",
+    "checkpoint": "checkpoint",
+    "restore": "restore",
     "list": "list",
     "spec": "spec",
     "features": "features",

@@ -235,18 +235,27 @@ def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
     label = f"mounts[{index}] {dest}"
     opts = parse_options(mount.get("options", []), f"mounts[{index}].options")
     flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
-    unified = [h for h in hierarchies if h.v2]
-    if len(hierarchies) == len(unified) == 1:
-        plan.add("MOUNT", f"{label}: bind cgroup2", n=(MS_BIND, 0), s=(cgroup_dirs[unified[0].mountpoint], dest, None, None))
+    binds = cgroup_binds(dest, cgroup_dirs, hierarchies)
+    if binds[0][1] == dest:
+        plan.add("MOUNT", f"{label}: bind cgroup2", n=(MS_BIND, 0), s=(binds[0][0], dest, None, None))
         plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
         return
     plan.add("MOUNT", f"{label}: mount tmpfs", n=(flags & ~MS_RDONLY, 0), s=("tmpfs", dest, "tmpfs", "mode=755"))
-    for h in hierarchies:
-        sub = paths.join(dest, paths.basename(h.mountpoint))
-        plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(cgroup_dirs[h.mountpoint], sub, None, None))
+    for source, sub in binds:
+        plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(source, sub, None, None))
         plan.add("REMOUNT", f"{label}: remount {sub}", n=(flags,), s=(None, sub))
     if flags & MS_RDONLY:
         plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+
+
+def cgroup_binds(dest, cgroup_dirs, hierarchies):
+    """(host directory, mount point) of every bind a "cgroup" mount at dest
+    makes: the cgroup2 directory at dest itself on a unified host, else one
+    per hierarchy under dest.  Checkpoint and restore name them to CRIU."""
+    unified = [h for h in hierarchies if h.v2]
+    if len(hierarchies) == len(unified) == 1:
+        return [(cgroup_dirs[unified[0].mountpoint], dest)]
+    return [(cgroup_dirs[h.mountpoint], paths.join(dest, paths.basename(h.mountpoint))) for h in hierarchies]
 
 
 def mount_destinations(config):

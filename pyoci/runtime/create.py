@@ -179,6 +179,11 @@ class Creation:
     def _got_pid(self, pid, config, plan):
         if plan.fork_after:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
+        self._took_init(pid, config, plan)
+
+    def _took_init(self, pid, config, plan):
+        """The init exists in its namespaces: move it into the container's
+        cgroups and record it (restore calls this for the init CRIU made)."""
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
         warmup.end()  # the lock it kept ready is taken
@@ -296,13 +301,14 @@ def _interrupted(signum, _frame):
     raise Interrupted(f"create interrupted by signal {signum}")
 
 
-def create(root, container_id, opts):
+def create(root, container_id, opts, kind=Creation):
     """Create the container; on any failure nothing is left behind.
 
     SIGTERM and SIGHUP (an engine giving up, a closed terminal) unwind
     through the same undo as an error, instead of ending the interpreter
-    with a half-made container."""
-    creation = Creation(root, container_id, opts)
+    with a half-made container.  kind: restore's Creation, whose init
+    comes from CRIU instead of the shim."""
+    creation = kind(root, container_id, opts)
     previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         container = creation.run()

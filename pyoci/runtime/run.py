@@ -26,12 +26,17 @@ def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
         raise
     if detach:
         return 0
-    pid = container.record["pid"]
+    return wait_then_delete(root, container_id, container.record["pid"], creation.master_fd, keep)
+
+
+def wait_then_delete(root, container_id, pid, master_fd=None, keep=False):
+    """The foreground's end (run, restore): the init's exit status, once it
+    and what it left have been reaped, and the container deleted unless keep."""
     forward_signals(pid)
-    if creation.master_fd is not None:
+    if master_fd is not None:
         from pyoci.terminal import proxy
 
-        proxy(creation.master_fd, pid)
+        proxy(master_fd, pid)
     status = wait_for(pid)
     reap_orphans()
     if not keep:

@@ -293,3 +293,23 @@ def test_user(podman):
     assert status["Uid"].split() == ["65534"] * 4
     assert status["Gid"].split() == ["65534"] * 4
     assert podman("exec", name, "id").stdout.strip().startswith("uid=65534(nobody) gid=65534(nobody)")
+
+
+# -- checkpoint ------------------------------------------------------------------------------
+
+def test_checkpoint_and_restore(podman, criu):
+    # podman checks CRIU itself and runs the runtime without --criu: both find it on PATH.
+    podman.env["PATH"] = os.path.dirname(criu) + os.pathsep + os.environ["PATH"]
+    try:
+        name, _pid = running(podman, command=("sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done"))
+        wait_for(lambda: int(podman("exec", name, "cat", "/tmp/n").stdout or 0) >= 5)
+        podman("container", "checkpoint", name, timeout=120)
+        assert podman.state(name)["Status"] == "exited"
+        with open(os.path.join(podman.inspect(name)["StaticDir"], "checkpoint", "inventory.img"), "rb"):
+            pass  # CRIU's images are there
+        podman("container", "restore", name, timeout=120)
+        assert podman.state(name)["Status"] == "running"
+        # Right after the restore: it went on from where it stopped, not from 1.
+        assert int(podman("exec", name, "cat", "/tmp/n").stdout) >= 5
+    finally:
+        podman.env["PATH"] = os.environ["PATH"]

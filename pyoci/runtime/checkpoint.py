@@ -1,0 +1,102 @@
+"""`checkpoint`: a running container's processes saved as CRIU images
+(checkpoint/restore; `restore` makes a container from them again).
+
+CRIU dumps the init's process tree, freezing it through the container's
+freezer cgroup, with the rootfs as its root; pyoci names what came from
+outside the container (pyoci.runtime.criu_externals) and records the
+init's stdio.  The container is then gone, as with runc: CRIU ended its
+processes and `delete` removes the rest, poststop hooks included.  With
+--leave-running it goes on, and with --pre-dump only its memory is saved
+and it goes on.
+"""
+from pyoci import cgroups, criu, paths
+from pyoci.errors import PyociError, WrongState
+from pyoci.runtime import criu_externals as externals
+from pyoci.runtime import delete as delete_op
+from pyoci.spec.load import load_bundle_config
+from pyoci.state import Container
+
+LOG_FILE = "dump.log"
+
+
+def checkpoint(root, container_id, binary, opts):
+    container = Container(root, container_id)
+    container.lock()
+    try:
+        container.load()
+        status = container.status()
+        if status not in ("running", "paused"):
+            raise WrongState(f"cannot checkpoint container {container_id}: it is {status}, not running")
+        binary = criu.find_binary(binary)
+        dump(container, binary, opts)
+    finally:
+        container.unlock()
+    if not (opts.leave_running or opts.pre_dump):
+        delete_op.delete(root, container_id, force=True)
+
+
+def dump(container, binary, opts):
+    record = container.record
+    pid = record["pid"]
+    # The mounts are not in the state: the bundle's config.json is what
+    # create made them from.
+    config = load_bundle_config(record["bundle"])
+    if (config.get("process") or {}).get("terminal"):
+        raise PyociError("process.terminal: a container with a terminal cannot be checkpointed "
+                         "(CRIU hands a new pty master over its RPC service only, which pyoci does not use)")
+    if opts.pre_dump:
+        criu.check_feature(binary, "mem_dirty_track", "--pre-dump")
+    if opts.lazy_pages:
+        criu.check_feature(binary, "uffd-noncoop", "--lazy-pages")
+    parent = _parent_path(opts)
+    criu.make_dir(opts.image_path, "--image-path")
+    if opts.work_path:
+        criu.make_dir(opts.work_path, "--work-path")
+
+    args = ["-t", str(pid), "--root", record["rootfs"]]
+    args += criu.shared_args(opts, config.get("annotations", {}), LOG_FILE)
+    freezer = _freezer_dir(record)
+    if freezer:
+        args += ["--freeze-cgroup", freezer]
+    if opts.leave_running:
+        args.append("--leave-running")
+    for flag, wanted in (("--skip-in-flight", opts.tcp_skip_in_flight), ("--link-remap", opts.link_remap)):
+        if wanted:
+            args.append(flag)
+    if parent:
+        args += ["--prev-images-dir", parent, "--track-mem"]
+    if opts.page_server:
+        address, port = opts.page_server
+        args += ["--page-server", "--address", address, "--port", port]
+    if opts.status_fd >= 0:
+        args += ["--status-fd", str(opts.status_fd)]
+    args += externals.dump_namespaces(config)
+    # A pre-dump saves memory only: the rest comes with the dump after it.
+    if not opts.pre_dump:
+        hierarchies = cgroups.hierarchies()
+        args += externals.dump_mounts(config, record["bundle"], record["cgroup"]["dirs"], hierarchies, pid)
+        externals.write_descriptors(opts.image_path, pid)
+
+    action = "pre-dump" if opts.pre_dump else "dump"
+    proc = criu.start(binary, action, args, pass_fds=(opts.status_fd,) if opts.status_fd >= 0 else ())
+    criu.finish(proc, action, paths.join(opts.log_dir, LOG_FILE))
+
+
+def _parent_path(opts):
+    """--parent-path: the previous (pre-)dump, relative to the image path as CRIU takes it."""
+    if not opts.parent_path:
+        return None
+    if paths.isabs(opts.parent_path):
+        raise PyociError("--parent-path: must be relative to --image-path")
+    if not paths.isdir(paths.join(opts.image_path, opts.parent_path)):
+        raise PyociError(f"--parent-path: {paths.join(opts.image_path, opts.parent_path)}: no such directory")
+    return opts.parent_path
+
+
+def _freezer_dir(record):
+    """The cgroup CRIU freezes the tree with (the v1 freezer, else cgroup2's),
+    so that no process forks away while it collects them."""
+    files = record.get("cgroup", {}).get("freezers", [])
+    v1 = [f for f in files if f.endswith("freezer.state")]
+    chosen = (v1 or files or [None])[0]
+    return paths.dirname(chosen) if chosen else None

@@ -1,0 +1,297 @@
+"""checkpoint and restore through CRIU, seen from outside: a counting
+process goes on from where it stopped (its stdio handed to the restoring
+command), --leave-running, a TCP listener and an established connection in
+the container's own network namespace, the hooks, and bad input.
+
+CRIU is $PYOCI_CRIU or criu on PATH, passed to the runtime as --criu; the
+tests skip with `criu check`'s reason where it fails (old CRIU, new kernel).
+A detached container's stdio are pipes here: CRIU dumps pipes, but not the
+temporary files the harness gives other commands (opened outside the
+container's mount namespace)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+WAIT = 15  # seconds: CRIU on two slow CPUs
+
+
+class Stdio:
+    """Pipes standing for an engine's: the container's stdin, and one pipe
+    for its stdout and stderr that the test reads."""
+
+    def __init__(self):
+        self.stdin_r, self.stdin_w = os.pipe()
+        self.out_r, self.out_w = os.pipe()
+        os.set_blocking(self.out_r, False)
+        self.text = ""
+
+    def run(self, runtime, criu, *args):
+        """A runtime command with these pipes as its stdio: (exit status, its output)."""
+        before = self.read()
+        proc = subprocess.run(runtime.cmd + ["--root", runtime.root, "--criu", criu, *args],
+                              stdin=self.stdin_r, stdout=self.out_w, stderr=self.out_w, timeout=60)
+        return proc.returncode, self.read()[len(before):]
+
+    def read(self):
+        try:
+            while True:
+                chunk = os.read(self.out_r, 65536)
+                if not chunk:
+                    break
+                self.text += chunk.decode(errors="replace")
+        except BlockingIOError:
+            pass
+        return self.text
+
+    def numbers(self):
+        return [int(line) for line in self.read().split() if line.isdigit()]
+
+    def close(self):
+        for fd in (self.stdin_r, self.stdin_w, self.out_r, self.out_w):
+            os.close(fd)
+
+
+@pytest.fixture
+def stdio():
+    made = []
+
+    def make():
+        made.append(Stdio())
+        return made[-1]
+
+    yield make
+    for pipes in made:
+        pipes.close()
+
+
+@pytest.fixture
+def images(tmp_path):
+    path = tmp_path / "images"
+    yield str(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def wait_until(predicate, what):
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.05)
+
+
+def read_number(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def with_data_dir(data):
+    def mutate(config):
+        config["mounts"].append({"destination": "/data", "type": "bind", "source": str(data),
+                                 "options": ["rbind", "rw"]})
+    return mutate
+
+
+COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /data/count; echo $i; sleep 0.1; done"
+
+
+@pytest.fixture
+def counter(runtime, criu, stdio, tmp_path):
+    """A running container that counts into /data/count (a host directory
+    bound in) and onto its stdout: (id, bundle, data dir, its stdio)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sh", "-c", COUNTER], rootfs=runtime.rootfs, mutate=with_data_dir(data))
+    pipes = stdio()
+    status, output = pipes.run(runtime, criu, "run", "-d", "-b", bundle, cid)
+    assert status == 0, output
+    wait_until(lambda: read_number(data / "count") >= 5, "the counter counts")
+    return cid, bundle, data, pipes
+
+
+def test_restore_goes_on_counting_where_checkpoint_stopped(runtime, criu, counter, images, stdio, tmp_path):
+    cid, bundle, data, _ = counter
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert runtime("state", cid).returncode != 0, "checkpoint removes the container"
+    stopped_at = read_number(data / "count")
+    time.sleep(0.5)
+    assert read_number(data / "count") == stopped_at, "nothing counts after checkpoint"
+    assert os.path.exists(os.path.join(images, "descriptors.json"))
+
+    pipes = stdio()
+    pid_file = str(tmp_path / "restored.pid")
+    status, output = pipes.run(runtime, criu, "restore", "-d", "--image-path", images, "--pid-file", pid_file,
+                               "-b", bundle, cid)
+    assert status == 0, output
+    state = runtime.state(cid)
+    assert state["status"] == "running"
+    with open(pid_file) as f:
+        assert int(f.read()) == state["pid"]
+    wait_until(lambda: read_number(data / "count") > stopped_at + 3, "the restored counter counts")
+    # Its stdout is now restore's: the count goes on there, not from 1.
+    wait_until(lambda: len(pipes.numbers()) >= 3, "the restored counter writes to restore's stdout")
+    first = pipes.numbers()[0]
+    assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
+
+
+def test_leave_running_keeps_counting_and_its_images_restore(runtime, criu, counter, images, stdio):
+    cid, bundle, data, _ = counter
+    proc = runtime("checkpoint", "--leave-running", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert runtime.state(cid)["status"] == "running"
+    at = read_number(data / "count")
+    wait_until(lambda: read_number(data / "count") > at + 3, "the counter goes on")
+
+    runtime("delete", "--force", cid, check=True)
+    again = runtime.new_id()
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--image-path", images, "-b", bundle, again)
+    assert status == 0, output
+    assert runtime.state(again)["status"] == "running"
+
+
+def ask_port(pid, port):
+    """What a connection to 127.0.0.1:port inside pid's network namespace reads."""
+    code = ("import socket; s = socket.create_connection(('127.0.0.1', %d), timeout=5); "
+            "print(s.recv(100).decode().strip())" % port)
+    proc = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+# A listener answering pong on 8080, and a counter streaming through a TCP
+# connection on 8081 into /data/stream: both ends inside the container.
+TCP = ("sleep 100000 | nc -l -p 8081 > /data/stream & sleep 0.3; "
+       "(i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done) | nc 127.0.0.1 8081 & "
+       "while :; do echo pong | nc -l -p 8080; done")
+
+
+@pytest.mark.skipif(not shutil.which("nsenter"), reason="no nsenter on this host")
+def test_tcp_listener_and_connection_survive_with_tcp_established(runtime, criu, images, stdio, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sh", "-c", TCP], rootfs=runtime.rootfs, mutate=with_data_dir(data))
+    status, output = stdio().run(runtime, criu, "run", "-d", "-b", bundle, cid)
+    assert status == 0, output
+    wait_until(lambda: read_number(data / "stream") >= 5, "the connection streams")
+    assert ask_port(runtime.state(cid)["pid"], 8080) == "pong"
+
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 1, proc.stderr
+    assert runtime.state(cid)["status"] == "running", "a failed checkpoint leaves the container running"
+
+    proc = runtime("checkpoint", "--tcp-established", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    stopped_at = read_number(data / "stream")
+
+    # Without --tcp-established CRIU refuses the connections: nothing is left.
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--image-path", images, "-b", bundle, cid)
+    assert status == 1, output
+    assert runtime("state", cid).returncode != 0, "a failed restore leaves no container"
+
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--tcp-established", "--image-path", images,
+                                 "-b", bundle, cid)
+    assert status == 0, output
+    pid = runtime.state(cid)["pid"]
+    assert ask_port(pid, 8080) == "pong", "the listener answers after restore"
+    wait_until(lambda: read_number(data / "stream") > stopped_at + 3, "the connection streams again")
+    with open(data / "stream") as f:
+        received = [int(n) for n in f.read().split()]
+    assert received == list(range(1, len(received) + 1)), "nothing lost or repeated across the restore"
+
+
+def test_restore_runs_prestart_and_create_runtime_hooks(runtime, criu, stdio, images, tmp_path):
+    out = tmp_path / "hooks"
+    out.mkdir()
+
+    def hooks(config):
+        config["hooks"] = {phase: [{"path": "/bin/sh", "args": ["sh", "-c", f"cat > {out}/{phase}"]}]
+                           for phase in ("prestart", "createRuntime", "poststop")}
+
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=hooks)
+    status, output = stdio().run(runtime, criu, "run", "-d", "-b", bundle, cid)
+    assert status == 0, output
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "poststop").exists(), "checkpoint deletes the container, poststop hooks included"
+    for phase in ("prestart", "createRuntime", "poststop"):
+        (out / phase).unlink()
+
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--image-path", images, "-b", bundle, cid)
+    assert status == 0, output
+    pid = runtime.state(cid)["pid"]
+    for phase in ("prestart", "createRuntime"):
+        with open(out / phase) as f:
+            state = json.load(f)
+        assert state["id"] == cid and state["pid"] == pid, phase
+    runtime("delete", "--force", cid, check=True)
+    assert (out / "poststop").exists()
+
+
+def test_restore_of_a_missing_image_dir_fails_and_leaves_nothing(runtime, criu, stdio, tmp_path):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs)
+    missing = str(tmp_path / "no-such-images")
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--image-path", missing, "-b", bundle, cid)
+    assert status == 1
+    assert "image-path" in output or missing in output, output
+    assert runtime("state", cid).returncode != 0
+    assert not os.path.exists(missing), "restore does not make the image directory it was to read"
+
+
+def test_checkpoint_of_a_container_not_running_fails(runtime, criu, images):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs)
+    runtime("create", "-b", bundle, cid, check=True)
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 1 and "created" in proc.stderr, proc.stderr
+    assert runtime.state(cid)["status"] == "created", "the container is left as it was"
+    assert not os.path.exists(images)
+
+    runtime("kill", cid, "KILL", check=True)
+    wait_until(lambda: runtime.state(cid)["status"] == "stopped", "the container stops")
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 1 and "stopped" in proc.stderr, proc.stderr
+
+    proc = runtime("checkpoint", "--image-path", images, "no-such-container", global_args=("--criu", criu))
+    assert proc.returncode == 1 and "does not exist" in proc.stderr, proc.stderr
+
+
+def test_bad_criu_flags_name_the_flag(runtime, criu, counter, images):
+    cid = counter[0]
+    for flags, named in ((["--manage-cgroups-mode", "bogus"], "manage-cgroups-mode"),
+                         (["--empty-ns", "ipc"], "ipc"),
+                         (["--page-server", "nowhere"], "page-server"),
+                         (["--parent-path", "/abs"], "parent-path")):
+        proc = runtime("checkpoint", "--image-path", images, *flags, cid, global_args=("--criu", criu))
+        assert proc.returncode == 1 and named in proc.stderr, (flags, proc.stderr)
+    assert runtime.state(cid)["status"] == "running"
+
+
+def test_restore_in_the_foreground_exits_with_the_process_status(runtime, criu, stdio, images, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cid = runtime.new_id()
+    script = "i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo $i > /data/count; sleep 0.1; done; exit 7"
+    bundle = runtime.bundle(["sh", "-c", script], rootfs=runtime.rootfs, mutate=with_data_dir(data))
+    status, output = stdio().run(runtime, criu, "run", "-d", "-b", bundle, cid)
+    assert status == 0, output
+    wait_until(lambda: read_number(data / "count") >= 3, "the counter counts")
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert read_number(data / "count") < 30
+
+    status, output = stdio().run(runtime, criu, "restore", "--image-path", images, "-b", bundle, cid)
+    assert status == 7, output
+    assert read_number(data / "count") == 30, "it went on to the end"
+    assert runtime("state", cid).returncode != 0, "restore in the foreground deletes the container it waited for"
