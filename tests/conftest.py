@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from bundle import default_config, make_rootfs, write_bundle
+from captured import run_captured
 from leftovers import assert_nothing_left
 
 
@@ -78,17 +79,8 @@ class Runtime:
         return cid
 
     def __call__(self, *args, input=None, timeout=30, check=False, env=None, global_args=()):
-        # Files, not pipes: a container's init inherits create's stdio and
-        # would hold a pipe open long after the command returned.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run(
-                self.cmd + ["--root", self.root, *global_args, *args],
-                input=input, stdout=out, stderr=err, text=True, timeout=timeout, env=env,
-            )
-            out.seek(0)
-            err.seek(0)
-            proc.stdout = out.read().decode(errors="replace")
-            proc.stderr = err.read().decode(errors="replace")
+        proc = run_captured(self.cmd + ["--root", self.root, *global_args, *args],
+                            input=input, text=True, timeout=timeout, env=env)
         if check and proc.returncode != 0:
             raise AssertionError(f"{args}: exit {proc.returncode}: {proc.stderr}")
         return proc

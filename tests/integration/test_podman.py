@@ -23,6 +23,7 @@ import uuid
 import pytest
 
 from bundle import make_rootfs
+from captured import run_captured
 from engines import RUNTIME_PARAMS, wait_for
 from host import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
 from leftovers import mounts_under
@@ -73,14 +74,8 @@ class Podman:
         return set(os.listdir(self.state_root)) if os.path.isdir(self.state_root) else set()
 
     def __call__(self, *args, check=True, timeout=60):
-        # Files, not pipes: a detached container's conmon inherits podman's stdio.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run(self.global_args() + list(args), stdin=subprocess.DEVNULL, stdout=out,
-                                  stderr=err, env=self.env, timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            proc.stdout = out.read().decode(errors="replace")
-            proc.stderr = err.read().decode(errors="replace")
+        proc = run_captured(self.global_args() + list(args), stdin=subprocess.DEVNULL, env=self.env,
+                            timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"podman {' '.join(args)}: exit {proc.returncode}: {proc.stderr}")
         return proc
