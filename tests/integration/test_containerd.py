@@ -59,9 +59,10 @@ disabled_plugins = [
 [grpc]
   address = "{base}/containerd.sock"
 """
-# Where the shims put their sockets whatever the config says; removed at the
-# end if this module's shims were the ones to create it.
-SHIM_SOCKET_DIRS = ("/run/containerd", "/run/containerd/s")
+# Where the shims put their sockets whatever the config says, and where
+# `ctr containers restore` (which takes no --fifo-dir) makes its FIFOs;
+# removed at the end if this module was the one to create them.
+CONTAINERD_RUN_DIRS = ("/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 TERM_CAUGHT = 1 << (signal.SIGTERM - 1)
 
 pytestmark = pytest.mark.skipif(not (shutil.which("containerd") and shutil.which("ctr")),
@@ -145,7 +146,7 @@ class Containerd:
 
 @pytest.fixture(scope="module")
 def containerd(rootfs):
-    created_dirs = [d for d in SHIM_SOCKET_DIRS if not os.path.exists(d)]
+    created_dirs = [d for d in CONTAINERD_RUN_DIRS if not os.path.exists(d)]
     base = tempfile.mkdtemp(prefix="pyoci-containerd-")
     daemon = Containerd(base)
     try:
