@@ -13,8 +13,6 @@ import posix  # not os: see pyoci.paths
 from pyoci import paths
 from pyoci.errors import PyociError
 
-# What commands that run with no PATH (podman's) would have found.
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CGROUP_MODES = ("soft", "full", "strict", "ignore")
 # --empty-ns takes the spec's namespace names; runc accepts only network,
 # which it leaves empty anyway (see shared_args).
@@ -86,15 +84,10 @@ def _address_port(value):
 
 def find_binary(name):
     """--criu's value as a path to run: as given when it has a slash, else looked up in PATH."""
-    if "/" in name:
-        candidates = [name]
-    else:
-        search = posix.environ.get(b"PATH", DEFAULT_PATH.encode()).decode(errors="surrogateescape")
-        candidates = [paths.join(d or ".", name) for d in search.split(":")]
-    for path in candidates:
-        if paths.isfile(path) and posix.access(path, posix.X_OK):
-            return path
-    raise PyociError(f"--criu: {name}: no such executable (checkpoint and restore need CRIU)")
+    path = paths.which(name)
+    if path is None:
+        raise PyociError(f"--criu: {name}: no such executable (checkpoint and restore need CRIU)")
+    return path
 
 
 def shared_args(opts, annotations, log_file):

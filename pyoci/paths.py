@@ -103,3 +103,18 @@ def makedirs(path, mode=0o777):
     except FileExistsError:
         if not isdir(path):
             raise
+
+
+# What a command run with no PATH searches (podman runs pyoci so).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def which(name):
+    """name as an executable's path: as given when it has a slash, else the
+    first in $PATH (DEFAULT_PATH when unset or empty); None if there is none."""
+    if "/" in name:
+        candidates = [name]
+    else:
+        search = posix.environ.get(b"PATH", b"").decode(errors="surrogateescape") or DEFAULT_PATH
+        candidates = [join(d or ".", name) for d in search.split(":")]
+    return next((c for c in candidates if isfile(c) and posix.access(c, posix.X_OK)), None)

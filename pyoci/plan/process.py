@@ -12,8 +12,6 @@ from pyoci.errors import ConfigError
 from pyoci.plan.tuning import compile_tuning, exec_cpu_affinity
 from pyoci.security import capabilities
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 
 def rlimit_number(name, field):
     number = getattr(lib, name, None) if name.startswith("RLIMIT_") else None

@@ -13,9 +13,7 @@ import posix  # not os: see pyoci.paths
 
 from pyoci import paths
 from pyoci.errors import PyociError
-
-# Where the helpers are looked for when PATH is unset (podman runs pyoci without one).
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+from pyoci.plan.mounts import id_map_text
 
 # file, its config field, the plan's attribute, the helper for an unprivileged caller
 FILES = (("uid_map", "linux.uidMappings", "uid_mappings", "newuidmap"),
@@ -66,7 +64,7 @@ def write_id_maps(pid, plan):
     for name, field, attribute, helper in FILES:
         mappings = getattr(plan, attribute)
         try:
-            _write(pid, name, "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings))
+            _write(pid, name, id_map_text(mappings))
         except OSError as e:
             # EPERM: more than the caller's own id, which only the helper may map.
             if e.errno != EPERM or posix.geteuid() == 0:
@@ -80,7 +78,7 @@ def _write(pid, name, text):
 
 
 def _run_helper(helper, pid, mappings, field):
-    path = find_helper(helper)
+    path = paths.which(helper)
     if path is None:
         raise PyociError(f"{field}: an unprivileged user may map only its own id without {helper}, "
                          f"which is not installed (Debian package uidmap)")
@@ -92,12 +90,3 @@ def _run_helper(helper, pid, mappings, field):
         said = done.stdout.decode(errors="replace").strip().replace("\n", "; ")
         raise PyociError(f"{field}: {' '.join(args)}: exit {done.returncode}: {said} "
                          f"(are the ranges in /etc/subuid and /etc/subgid?)")
-
-
-def find_helper(name):
-    search = posix.environ.get(b"PATH", b"").decode(errors="surrogateescape") or DEFAULT_PATH
-    for directory in search.split(":"):
-        candidate = paths.join(directory or ".", name)
-        if posix.access(candidate, posix.X_OK) and paths.isfile(candidate):
-            return candidate
-    return None

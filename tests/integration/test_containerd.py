@@ -35,7 +35,7 @@ import uuid
 import pytest
 
 from engines import RUNTIME_PARAMS, wait_for
-from host import (CGROUP_ROOT, cgroup_dir, cgroup_dirs, cgroup_trees_named, cgroup_value, remove_cgroup_tree,
+from host_view import (CGROUP_ROOT, cgroup_dir, cgroup_dirs, cgroup_trees_named, cgroup_value, remove_cgroup_tree,
                   status_fields)
 from leftovers import mounts_under
 from oci_image import write_oci_archive

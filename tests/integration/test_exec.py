@@ -8,7 +8,7 @@ import os
 import pytest
 
 from fd_receiver import receive_once
-from host import cgroup_dirs
+from host_view import cgroup_dirs
 from leftovers import cgroup_dirs_named
 from test_isolation import DEFAULT_CAPS, created
 

@@ -25,7 +25,7 @@ import pytest
 from bundle import make_rootfs
 from captured import run_captured
 from engines import RUNTIME_PARAMS, wait_for
-from host import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
+from host_view import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
 from leftovers import mounts_under
 
 IMAGE = "localhost/busybox"

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from bundle import write_bundle
-from host import CGROUP_ROOT, cgroup_dirs, remove_cgroup_tree, status_fields
+from host_view import CGROUP_ROOT, cgroup_dirs, remove_cgroup_tree, status_fields
 from leftovers import assert_nothing_left
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -7,7 +7,7 @@ import posix
 
 import pytest
 
-from pyoci import rootless
+from pyoci import paths, rootless
 from pyoci.cgroups import Hierarchy, delegation
 from pyoci.cli import parse_globals, xdg_root
 from pyoci.errors import ConfigError
@@ -170,9 +170,9 @@ def test_helper_found_on_a_default_path_without_path(monkeypatch, tmp_path):
     helper.write_text("#!/bin/sh\n")
     helper.chmod(0o755)
     monkeypatch.setitem(posix.environ, b"PATH", str(tmp_path).encode())
-    assert idmap.find_helper("newuidmap") == str(helper)
+    assert paths.which("newuidmap") == str(helper)
     monkeypatch.setitem(posix.environ, b"PATH", b"")
-    assert idmap.find_helper("no-such-helper-anywhere") is None
+    assert paths.which("no-such-helper-anywhere") is None
 
 
 # -- cgroups only where delegated -------------------------------------------------
