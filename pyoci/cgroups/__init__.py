@@ -185,11 +185,10 @@ def _sub_cgroups(directory):
 
 
 def remove_dirs(made, attempts=50):
-    """rmdir each cgroup, sub-cgroups first; processes that just died may keep
-    one busy briefly.  One still busy after that is an error: delete must not
-    say it is done."""
+    """rmdir each cgroup; one that is busy has sub-cgroups, removed first,
+    or processes that just died and keep it briefly.  One still busy after
+    that is an error: delete must not say it is done."""
     for d in made:
-        remove_dirs(_sub_cgroups(d), attempts)
         for _ in range(attempts):
             try:
                 posix.rmdir(d)
@@ -199,7 +198,11 @@ def remove_dirs(made, attempts=50):
             except OSError as e:
                 if e.errno != 16:  # EBUSY
                     raise
-                time.sleep(0.01)
+                subs = _sub_cgroups(d)  # only now: a scan of every cgroup would cost delete ~1 ms
+                if subs:
+                    remove_dirs(subs, attempts)
+                else:
+                    time.sleep(0.01)
         else:
             raise PyociError(f"cgroup {d}: still has processes; delete again once they are gone")
 
