@@ -37,6 +37,15 @@ def capability_masks(process, log):
     caps = process.get("capabilities", {})
     last = capabilities.last_cap()
     masks = {s: capabilities.mask(caps.get(s, []), f"process.capabilities.{s}", last, log) for s in capabilities.SETS}
+    # The kernel raises an ambient capability only if it is inheritable and
+    # permitted too.  runc warns and goes on, and its own `runc spec` lists
+    # ambient ones without inheritable: drop them the same way.
+    raisable = masks["ambient"] & masks["inheritable"] & masks["permitted"]
+    if raisable != masks["ambient"]:
+        dropped = [name for bit, name in enumerate(capabilities.NAMES) if (masks["ambient"] & ~raisable) >> bit & 1]
+        log.warning(f"process.capabilities.ambient: {', '.join(dropped)} not raised: an ambient capability "
+                    "must also be inheritable and permitted")
+        masks["ambient"] = raisable
     return masks, last
 
 

@@ -2,6 +2,7 @@
 locking, seen from outside (host /proc, the state) with real containers."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -288,3 +289,19 @@ def test_annotations_are_carried_into_the_state(runtime):
     cid = runtime.new_id()
     runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=annotated), cid, check=True)
     assert runtime.state(cid)["annotations"] == {"org.example.owner": "team-a", "io.kubernetes.pod": "web-0"}
+
+
+@pytest.mark.skipif(not shutil.which("runc"), reason="runc is not installed")
+def test_a_config_from_runc_spec_runs(runtime, tmp_path):
+    # A drop-in runs what `runc spec` writes: its ambient capabilities, which
+    # are not inheritable, are left unraised with a warning, as runc does.
+    subprocess.run(["runc", "spec", "--bundle", str(tmp_path)], check=True)
+    with open(tmp_path / "config.json") as f:
+        config = json.load(f)
+    config["root"]["path"] = runtime.rootfs
+    config["process"].update(terminal=False, args=["sh", "-c", "grep CapAmb /proc/self/status"])
+    with open(tmp_path / "config.json", "w") as f:
+        json.dump(config, f)
+    proc = runtime("run", "-b", str(tmp_path), runtime.new_id())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["CapAmb:", "0000000000000000"]

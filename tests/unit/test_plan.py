@@ -481,13 +481,21 @@ def test_no_new_privileges(config, compile_):
 
 def test_capability_masks(config, compile_):
     config["process"]["capabilities"] = {
-        "bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"], "permitted": ["kill"],
-        "inheritable": [], "ambient": ["CAP_NET_BIND_SERVICE"],
+        "bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"], "permitted": ["kill", "CAP_NET_BIND_SERVICE"],
+        "inheritable": ["CAP_NET_BIND_SERVICE"], "ambient": ["CAP_NET_BIND_SERVICE"],
     }
     plan = compile_(config)
     keep = one(plan, "KEEP_CAPS")
     assert keep.n[0] == (1 << 5) | (1 << 0)
-    assert one(plan, "CAPS").n == (1 << 5, 1 << 5, 0, 1 << 10)
+    assert one(plan, "CAPS").n == (1 << 5, (1 << 5) | (1 << 10), 1 << 10, 1 << 10)
+
+
+def test_ambient_capabilities_not_inheritable_are_dropped_as_runc_does(config, compile_):
+    # `runc spec` writes ambient capabilities without inheritable ones.
+    config["process"]["capabilities"] = {
+        "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"],
+    }
+    assert one(compile_(config), "CAPS").n == (1 << 5, 1 << 5, 0, 0)
 
 
 def test_capability_beyond_kernel_skipped(config, compile_, monkeypatch):
