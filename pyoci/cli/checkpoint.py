@@ -21,7 +21,8 @@ FLAGS = CRIU_FLAGS + [
     Flag("--pre-dump", "pre_dump", None, False, "memory only, and the container keeps running"),
     Flag("--tcp-skip-in-flight", "tcp_skip_in_flight", None, False, "skip TCP connections not yet accepted"),
     Flag("--link-remap", "link_remap", None, False, "link unlinked open files back where possible"),
-    Flag("--page-server", "page_server", str, None, "ADDRESS:PORT of a CRIU page server to send memory to"),
+    Flag("--page-server", "page_server", str, None,
+         "ADDRESS:PORT of a CRIU page server to send memory to (with --lazy-pages: where CRIU serves it)"),
     Flag("--status-fd", "status_fd", int, -1, "with --lazy-pages, CRIU writes \\0 here once it serves pages"),
 ]
 POSITIONALS = CONTAINER_ID

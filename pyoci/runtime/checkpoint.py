@@ -7,8 +7,13 @@ outside the container (pyoci.runtime.criu_externals) and records the
 init's stdio.  The container is then gone, as with runc: CRIU ended its
 processes and `delete` removes the rest, poststop hooks included.  With
 --leave-running it goes on, and with --pre-dump only its memory is saved
-and it goes on.
+and it goes on.  With --lazy-pages CRIU dumps all but the memory, then
+serves the memory of the frozen container from --page-server's address to
+the restoring side's lazy-pages daemon: checkpoint returns once it is all
+sent.
 """
+import posix  # not os: see pyoci.paths
+
 from pyoci import cgroups, criu, paths
 from pyoci.errors import PyociError, WrongState
 from pyoci.runtime import criu_externals as externals
@@ -67,7 +72,13 @@ def dump(container, binary, opts):
         args += ["--prev-images-dir", parent, "--track-mem"]
     if opts.page_server:
         address, port = opts.page_server
-        args += ["--page-server", "--address", address, "--port", port]
+        # With --lazy-pages the dump is the page server: CRIU listens there
+        # and serves the memory to the restoring side's lazy-pages daemon (as
+        # CRIU's RPC takes runc's page server then).  Else CRIU sends the
+        # memory to a page server listening there.
+        if not opts.lazy_pages:
+            args.append("--page-server")
+        args += ["--address", address, "--port", port]
     if opts.status_fd >= 0:
         args += ["--status-fd", str(opts.status_fd)]
     args += externals.dump_namespaces(config)
@@ -79,6 +90,10 @@ def dump(container, binary, opts):
 
     action = "pre-dump" if opts.pre_dump else "dump"
     proc = criu.start(binary, action, args, pass_fds=(opts.status_fd,) if opts.status_fd >= 0 else ())
+    if opts.status_fd >= 0:
+        # CRIU closes its copy once it serves the pages: whoever waits on the
+        # other end then sees the end of file, not only when the dump ends.
+        posix.close(opts.status_fd)
     criu.finish(proc, action, paths.join(opts.log_dir, LOG_FILE))
 
 

@@ -172,7 +172,12 @@ class Restoration(Creation):
     def _criu_joins_cgroups(self):
         """In CRIU's process before it runs: the tasks it forks start in the
         container's cgroups, as runc has it."""
-        cgroups.join(self.cgroup_dirs, posix.getpid())
+        try:
+            cgroups.join(self.cgroup_dirs, posix.getpid())
+        except PyociError as e:
+            # subprocess says only "Exception occurred in preexec_fn": say what.
+            posix.write(2, f"pyoci: restore: {e}\n".encode())
+            raise
 
     def _namespaces_made(self, pid, config, plan):
         self._took_init(pid, config, plan)

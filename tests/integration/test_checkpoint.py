@@ -1,21 +1,28 @@
 """checkpoint and restore through CRIU, seen from outside: a counting
 process goes on from where it stopped (its stdio handed to the restoring
 command), --leave-running, a TCP listener and an established connection in
-the container's own network namespace, the hooks, and bad input.
+the container's own network namespace, the hooks, memory sent to a page
+server, lazy migration, and bad input.
 
 CRIU is $PYOCI_CRIU or criu on PATH, passed to the runtime as --criu; the
 tests skip with `criu check`'s reason where it fails (old CRIU, new kernel).
 A detached container's stdio are pipes here: CRIU dumps pipes, but not the
 temporary files the harness gives other commands (opened outside the
 container's mount namespace)."""
+import fcntl
 import json
 import os
+import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
+
+from captured import run_captured
 
 WAIT = 15  # seconds: CRIU on two slow CPUs
 
@@ -295,3 +302,170 @@ def test_restore_in_the_foreground_exits_with_the_process_status(runtime, criu, 
     assert status == 7, output
     assert read_number(data / "count") == 30, "it went on to the end"
     assert runtime("state", cid).returncode != 0, "restore in the foreground deletes the container it waited for"
+
+
+def test_status_fd_must_be_open_for_writing(runtime, criu, counter, images):
+    cid = counter[0]
+    closed = 99  # above the harness's own: never open in the runtime
+    proc = runtime("checkpoint", "--lazy-pages", "--status-fd", str(closed), "--image-path", images, cid,
+                   global_args=("--criu", criu))
+    assert proc.returncode == 1 and "status-fd" in proc.stderr, proc.stderr
+
+    read_only, write = os.pipe()
+    try:
+        proc = run_captured(runtime.cmd + ["--root", runtime.root, "--criu", criu, "checkpoint", "--lazy-pages",
+                                           "--status-fd", str(read_only), "--image-path", images, cid],
+                            stdin=subprocess.DEVNULL, pass_fds=(read_only,), timeout=60)
+    finally:
+        os.close(read_only)
+        os.close(write)
+    assert proc.returncode == 1 and "status-fd" in proc.stderr, proc.stderr
+    assert runtime.state(cid)["status"] == "running"
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def background(runtime, tmp_path):
+    """Start a command in the background (a checkpoint that serves memory,
+    CRIU's page server or lazy-pages daemon), its output in a file:
+    (Popen, path of the output).  Each runs in a process group of its own,
+    which is killed by its pid at teardown, before the containers are
+    deleted: a killed checkpoint must not leave its CRIU serving pages."""
+    started = []
+
+    def start(name, argv, **kwargs):
+        out = tmp_path / f"{name}.out"
+        with open(out, "w") as f:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=f, start_new_session=True,
+                                    **kwargs)
+        started.append(proc)
+        return proc, out
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def finished(proc, out):
+    """The exit status of a background command, waited for; fails with its output if it hangs."""
+    try:
+        return proc.wait(timeout=WAIT * 2)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{proc.args[:3]} did not finish: {out.read_text()}")
+
+
+def start_ready(background, name, argv_for):
+    """Start argv_for(fd) in the background, fd a pipe's write end for its
+    --status-fd, and wait until it is ready: \\0 written and the fd closed
+    (no process of the command's left holding it): (Popen, output path)."""
+    ready_r, ready_w = os.pipe()
+    try:
+        try:
+            proc, out = background(name, argv_for(ready_w), pass_fds=(ready_w,))
+        finally:
+            os.close(ready_w)
+        assert select.select([ready_r], [], [], WAIT)[0], f"{name}: no status: {out.read_text()}"
+        assert os.read(ready_r, 2) == b"\0", f"{name}: {out.read_text()}"
+        assert select.select([ready_r], [], [], WAIT)[0] and os.read(ready_r, 1) == b"", \
+            f"{name}: the status fd is left open"
+    finally:
+        os.close(ready_r)
+    return proc, out
+
+
+def test_page_server_receives_the_memory_and_its_images_restore(runtime, criu, counter, images, stdio, background,
+                                                              tmp_path):
+    cid, bundle, _, before = counter
+    received = tmp_path / "received"
+    received.mkdir()
+    port = free_port()
+    server, server_out = start_ready(background, "page-server", lambda fd: [
+        criu, "page-server", "--address", "127.0.0.1", "--port", str(port), "-D", str(received),
+        "--status-fd", str(fd)])
+
+    proc = runtime("checkpoint", "--page-server", f"127.0.0.1:{port}", "--image-path", images, cid,
+                   global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert finished(server, server_out) == 0, server_out.read_text()
+    stopped_at = before.numbers()[-1]
+    assert [name for name in os.listdir(received) if name.startswith("pages-")], "the memory went to the page server"
+    assert not [name for name in os.listdir(images) if name.startswith("pages-")], "and not to the image path"
+
+    # The other images go where the memory is, as a migration copies them.
+    for name in os.listdir(images):
+        shutil.copy(os.path.join(images, name), received)
+    pipes = stdio()
+    status, output = pipes.run(runtime, criu, "restore", "-d", "--image-path", str(received), "-b", bundle, cid)
+    assert status == 0, output
+    wait_until(lambda: len(pipes.numbers()) >= 3, "the restored counter writes to restore's stdout")
+    first = pipes.numbers()[0]
+    assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
+
+
+def lazy_page_server_pipe_fits():
+    """Whether CRIU (which runs with this process's capabilities) can size
+    the pipe its lazy page server reads pages through: PIPE_MAX_SIZE pages,
+    8 pages' worth of kernel pipe_buffers (40 bytes each).  Above
+    fs.pipe-max-size that takes CAP_SYS_RESOURCE, and CRIU goes on without
+    the pipe when it fails (criu/page-xfer.c ignores pipe_read_dest_init's
+    failure)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, (8 * page // 40) * page)
+        return True
+    except PermissionError:
+        return False
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_lazy_pages_migration_goes_on_counting(runtime, criu, counter, images, stdio, background):
+    check = subprocess.run([criu, "check", "--feature", "uffd-noncoop"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True)
+    if check.returncode != 0:
+        pytest.skip(f"no lazy migration here: {(check.stdout + check.stderr).strip()}")
+    if not lazy_page_server_pipe_fits():
+        pytest.skip("CRIU's lazy page server cannot grow its pipe here (no CAP_SYS_RESOURCE and fs.pipe-max-size "
+                    "too small): the dump fails with 'page-pipe: splice: -1: Bad file descriptor'")
+    cid, bundle, data, before = counter
+    port = free_port()
+    dump, dump_out = start_ready(background, "checkpoint", lambda fd: runtime.cmd + [
+        "--root", runtime.root, "--criu", criu, "checkpoint", "--lazy-pages", "--page-server", f"127.0.0.1:{port}",
+        "--status-fd", str(fd), "--image-path", images, cid])
+    assert os.path.exists(os.path.join(images, "inventory.img"))
+    # Its stdout, not /data/count: the container may be frozen between the
+    # file's truncation and the write.
+    stopped_at = before.numbers()[-1]
+    time.sleep(0.5)
+    assert before.numbers()[-1] == stopped_at, "nothing counts while the pages wait"
+
+    lazy, lazy_out = start_ready(background, "lazy-pages", lambda fd: [
+        criu, "lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", str(port), "-D", images,
+        "--status-fd", str(fd)])
+
+    # The checkpointed container is gone only once its last page is sent:
+    # the restored one needs another id.
+    again = runtime.new_id()
+    pipes = stdio()
+    status, output = pipes.run(runtime, criu, "restore", "-d", "--lazy-pages", "--image-path", images,
+                               "-b", bundle, again)
+    assert status == 0, output
+    assert runtime.state(again)["status"] == "running"
+    wait_until(lambda: read_number(data / "count") > stopped_at + 3, "the restored counter counts")
+    wait_until(lambda: len(pipes.numbers()) >= 3, "the restored counter writes to restore's stdout")
+    first = pipes.numbers()[0]
+    assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
+
+    assert finished(lazy, lazy_out) == 0, lazy_out.read_text()
+    assert finished(dump, dump_out) == 0, dump_out.read_text()
+    assert runtime("state", cid).returncode != 0, "checkpoint removes the container once its pages are sent"
