@@ -1,11 +1,13 @@
 """Running CRIU for `checkpoint` and `restore` (beside create -> start ->
 delete; no other command imports this module).
 
-pyoci drives CRIU's documented command line (criu dump, pre-dump,
-restore), not its RPC service: every option runc sends over RPC has a
-flag, so no protobuf is needed.  The binary is the global --criu's
-(default: criu on PATH).  A CRIU failure becomes an error that quotes
-CRIU's own words from its log, and names the log.
+pyoci builds CRIU's documented command line (criu dump, pre-dump,
+restore).  A container with a terminal is dumped and restored through
+CRIU's RPC instead (pyoci.criu_rpc), which alone hands a restored pty's
+new master over: the same options reach CRIU there as a configuration
+file.  The binary is the global --criu's (default: criu on PATH).  A CRIU
+failure becomes an error that quotes CRIU's own words from its log, and
+names the log.
 """
 import fcntl
 import posix  # not os: see pyoci.paths
@@ -22,9 +24,13 @@ EMPTY_NS = ("network",)
 # skips a configuration file that does not exist.
 RUNC_CONFIG_FILE = "/etc/criu/runc.conf"
 CONFIG_ANNOTATION = "org.criu.config"
+# CRIU's log level (4: debug, as runc asks): a flag on the command line, over
+# RPC a field of the request, which overrides a configuration file's.
+LOG_LEVEL = 4
 # CRIU logs this as an error on hosts without CAP_SYS_RESOURCE and goes on:
 # quoting it would hide the line that made it fail.
 NOT_FATAL = "Can't setup RLIMIT_NOFILE"
+NO_LOG = "no log"
 
 
 class Options:
@@ -90,24 +96,28 @@ def find_binary(name):
     return path
 
 
-def shared_args(opts, annotations, log_file):
-    """The flags dump and restore take alike."""
+def shared_args(opts, log_file):
+    """The flags dump and restore take alike.  Long options only, here and
+    in every flag CRIU gets: pyoci.criu_rpc writes them as a configuration
+    file, which knows no short ones."""
     # The network namespace is always left empty, as runc does: engines
     # configure it (hooks, CNI), not the runtime; restore brings its loopback
     # up as create does.
-    args = ["-D", opts.image_path, "-o", log_file, "-v4", f"--manage-cgroups={opts.manage_cgroups_mode}",
-            "--empty-ns", "net"]
+    args = ["--images-dir", opts.image_path, "--log-file", log_file, f"--verbosity={LOG_LEVEL}",
+            f"--manage-cgroups={opts.manage_cgroups_mode}", "--empty-ns", "net"]
     if opts.work_path:
-        args += ["-W", opts.work_path]
+        args += ["--work-dir", opts.work_path]
     for flag, wanted in (("--tcp-established", opts.tcp_established), ("--ext-unix-sk", opts.ext_unix_sk),
                          ("--shell-job", opts.shell_job), ("--file-locks", opts.file_locks),
                          ("--auto-dedup", opts.auto_dedup), ("--lazy-pages", opts.lazy_pages)):
         if wanted:
             args.append(flag)
-    config_file = annotations.get(CONFIG_ANNOTATION, RUNC_CONFIG_FILE)
-    if config_file:
-        args += ["--config", config_file]
     return args
+
+
+def config_file(annotations):
+    """The CRIU configuration file the user's settings are in, or None."""
+    return annotations.get(CONFIG_ANNOTATION, RUNC_CONFIG_FILE) or None
 
 
 def make_dir(path, flag):
@@ -131,29 +141,43 @@ def check_feature(binary, feature, flag):
         raise PyociError(f"{flag}: CRIU cannot do it here: criu check --feature {feature}: {said or 'failed'}")
 
 
-def start(binary, action, args, pass_fds=(), preexec_fn=None):
-    """CRIU running `action`, with pyoci's stdio (restore hands it on)."""
+def start(binary, action, args, config=None, pass_fds=(), preexec_fn=None):
+    """CRIU running `action`, with pyoci's stdio (restore hands it on);
+    config is the user's configuration file, read before args."""
     import subprocess
 
+    if config:
+        args = [*args, "--config", config]
     return subprocess.Popen([binary, action, *args], pass_fds=pass_fds, preexec_fn=preexec_fn)
 
 
-def finish(proc, action, log_path):
-    """Wait for CRIU; its failure as an error quoting its log."""
+def finish(proc, action, log_path, said=None):
+    """Wait for CRIU; its failure as an error quoting its log or, where the
+    log has no error (CRIU failed before it opened it), the error its RPC
+    answer said."""
     if proc.wait() != 0:
-        raise PyociError(f"criu {action} failed: {log_excerpt(log_path)} (log: {log_path})")
+        words = log_excerpt(log_path)
+        if said and words in ("", NO_LOG):
+            words = "; ".join(error_words([said])) or words
+        raise PyociError(f"criu {action} failed: {words or 'no error in the log'} (log: {log_path})")
 
 
 def log_excerpt(log_path, most=3):
-    """The first error lines of a CRIU log, without the timestamp, pid and
-    source position that open each ("(00.14)  6: Error (criu/x.c:9): ...")."""
-    errors = []
+    """The first error lines of a CRIU log, joined ("" if none, NO_LOG
+    without a log)."""
     try:
         with open(log_path, errors="replace") as f:
-            for line in f:
-                at = line.find("Error (")
-                if at >= 0 and NOT_FATAL not in line:
-                    errors.append(line[at:].split("): ", 1)[-1].strip())
+            return "; ".join(error_words(f)[:most])
     except OSError:
-        return "no log"
-    return "; ".join(errors[:most]) or "no error in the log"
+        return NO_LOG
+
+
+def error_words(lines):
+    """CRIU's error lines among lines, without the timestamp, pid and
+    source position that open each ("(00.14)  6: Error (criu/x.c:9): ...")."""
+    errors = []
+    for line in lines:
+        at = line.find("Error (")
+        if at >= 0 and NOT_FATAL not in line:
+            errors.append(line[at:].split("): ", 1)[-1].strip())
+    return errors

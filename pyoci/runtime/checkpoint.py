@@ -10,11 +10,12 @@ processes and `delete` removes the rest, poststop hooks included.  With
 and it goes on.  With --lazy-pages CRIU dumps all but the memory, then
 serves the memory of the frozen container from --page-server's address to
 the restoring side's lazy-pages daemon: checkpoint returns once it is all
-sent.
+sent.  A container with a terminal is dumped through CRIU's RPC
+(pyoci.criu_rpc), its pty's master left with the console that holds it.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups, criu, paths
+from pyoci import cgroups, criu, criu_rpc, paths
 from pyoci.errors import PyociError, WrongState
 from pyoci.runtime import criu_externals as externals
 from pyoci.runtime import delete as delete_op
@@ -46,9 +47,6 @@ def dump(container, binary, opts):
     # The mounts are not in the state: the bundle's config.json is what
     # create made them from.
     config = load_bundle_config(record["bundle"])
-    if (config.get("process") or {}).get("terminal"):
-        raise PyociError("process.terminal: a container with a terminal cannot be checkpointed "
-                         "(CRIU hands a new pty master over its RPC service only, which pyoci does not use)")
     if opts.pre_dump:
         criu.check_feature(binary, "mem_dirty_track", "--pre-dump")
     if opts.lazy_pages:
@@ -58,8 +56,8 @@ def dump(container, binary, opts):
     if opts.work_path:
         criu.make_dir(opts.work_path, "--work-path")
 
-    args = ["-t", str(pid), "--root", record["rootfs"]]
-    args += criu.shared_args(opts, config.get("annotations", {}), LOG_FILE)
+    args = ["--tree", str(pid), "--root", record["rootfs"]]
+    args += criu.shared_args(opts, LOG_FILE)
     freezer = _freezer_dir(record)
     if freezer:
         args += ["--freeze-cgroup", freezer]
@@ -89,12 +87,23 @@ def dump(container, binary, opts):
         externals.write_descriptors(opts.image_path, pid)
 
     action = "pre-dump" if opts.pre_dump else "dump"
-    proc = criu.start(binary, action, args, pass_fds=(opts.status_fd,) if opts.status_fd >= 0 else ())
+    config_file = criu.config_file(config.get("annotations", {}))
+    pass_fds = (opts.status_fd,) if opts.status_fd >= 0 else ()
+    # The pty's master is the console's, outside: only CRIU's RPC dumps the
+    # pty without it.  A pre-dump saves no files.
+    worker = None
+    if (config.get("process") or {}).get("terminal") and not opts.pre_dump:
+        worker = criu_rpc.Worker(binary, args, config_file, pass_fds=pass_fds)
+        proc = worker.proc
+    else:
+        proc = criu.start(binary, action, args, config_file, pass_fds=pass_fds)
     if opts.status_fd >= 0:
         # CRIU closes its copy once it serves the pages: whoever waits on the
         # other end then sees the end of file, not only when the dump ends.
         posix.close(opts.status_fd)
-    criu.finish(proc, action, paths.join(opts.log_dir, LOG_FILE))
+    if worker:
+        worker.call(criu_rpc.DUMP, pid=pid)
+    criu.finish(proc, action, paths.join(opts.log_dir, LOG_FILE), worker.said if worker else None)
 
 
 def _parent_path(opts):

@@ -10,13 +10,16 @@ this command (pyoci.runtime.criu_externals), its cgroups onto the new
 container's.  Once CRIU has made the namespaces (its setup-namespaces
 step) pyoci records the init, brings the loopback of the network namespace
 CRIU left empty up (as create does) and runs the prestart and
-createRuntime hooks, as runc does.  The init is this command's child (CRIU
-restores it as its own sibling), so without --detach restore waits for it
-as `run` does.  A failure is undone as a failed create is.
+createRuntime hooks, as runc does.  A container with a terminal is
+restored through CRIU's RPC (pyoci.criu_rpc), which tells that step too,
+and hands over the restored pty's new master: it goes to --console-socket
+as create's does.  The init is this command's child (CRIU restores it as
+its own sibling), so without --detach restore waits for it as `run` does.
+A failure is undone as a failed create is.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups, criu, native, paths
+from pyoci import cgroups, criu, criu_rpc, native, paths
 from pyoci.errors import PyociError
 from pyoci.plan.compile import rootfs_path
 from pyoci.plan.namespaces import FLAGS, namespace_types
@@ -126,16 +129,13 @@ class Restoration(Creation):
     def _launch(self, config, plan):
         opts = self.opts
         wanted = opts.criu
-        if (config.get("process") or {}).get("terminal"):
-            raise PyociError("process.terminal: a container with a terminal cannot be restored "
-                             "(CRIU hands a new pty master over its RPC service only, which pyoci does not use)")
         rootfs = rootfs_path(config, opts.bundle)
         externals.make_mount_points(config, opts.bundle, rootfs)
         if wanted.work_path:
             criu.make_dir(wanted.work_path, "--work-path")
         pid_file = paths.join(self.container.dir, PID_FILE)
         args = ["--root", rootfs, "--restore-detached", "--restore-sibling", "--pidfile", pid_file]
-        args += criu.shared_args(wanted, config.get("annotations", {}), LOG_FILE)
+        args += criu.shared_args(wanted, LOG_FILE)
         args += externals.inherit_stdio(wanted.image_path)
         args += externals.restore_mounts(config, opts.bundle, self.cgroup_dirs, self.hierarchies)
         args += externals.cgroup_roots(self.cgroup_dirs, self.hierarchies)
@@ -143,21 +143,30 @@ class Restoration(Creation):
             args += ["--lsm-profile", wanted.lsm_profile]
         if wanted.lsm_mount_context:
             args += ["--lsm-mount-context", wanted.lsm_mount_context]
+        config_file = criu.config_file(config.get("annotations", {}))
         ns_args, ns_fds = externals.restore_namespaces(config)
+        args += ns_args
+        worker = None
         try:
-            with Notifications(self.container.dir) as channel:
-                args += ns_args + ["--action-script", channel.script]
-                proc = criu.start(opts.criu_binary, "restore", args, pass_fds=ns_fds,
-                                  preexec_fn=self._criu_joins_cgroups)
-                try:
-                    failure = channel.serve(proc, lambda pid: self._namespaces_made(pid, config, plan))
-                finally:
-                    if proc.poll() is None:  # interrupted: CRIU must not go on alone
-                        proc.kill()
-                    proc.wait()
+            if (config.get("process") or {}).get("terminal"):
+                worker = criu_rpc.Worker(opts.criu_binary, args, config_file, pass_fds=ns_fds,
+                                         preexec_fn=self._criu_joins_cgroups)
+                proc = worker.proc
+                failure = worker.call(criu_rpc.RESTORE, notify=lambda script, pid, fds: self._notified(
+                    script, pid, fds, config, plan))
+            else:
+                with Notifications(self.container.dir) as channel:
+                    proc = criu.start(opts.criu_binary, "restore", args + ["--action-script", channel.script],
+                                      config_file, pass_fds=ns_fds, preexec_fn=self._criu_joins_cgroups)
+                    try:
+                        failure = channel.serve(proc, lambda pid: self._namespaces_made(pid, config, plan))
+                    finally:
+                        if proc.poll() is None:  # interrupted: CRIU must not go on alone
+                            proc.kill()
+                        proc.wait()
             if failure:
                 raise failure
-            criu.finish(proc, "restore", paths.join(wanted.log_dir, LOG_FILE))
+            criu.finish(proc, "restore", paths.join(wanted.log_dir, LOG_FILE), worker.said if worker else None)
         finally:
             for fd in ns_fds:
                 posix.close(fd)
@@ -178,6 +187,18 @@ class Restoration(Creation):
             # subprocess says only "Exception occurred in preexec_fn": say what.
             posix.write(2, f"pyoci: restore: {e}\n".encode())
             raise
+
+    def _notified(self, script, pid, fds, config, plan):
+        """What CRIU's RPC tells: the steps its action scripts would be told,
+        and the restored pty's new master, which goes to --console-socket as
+        create's does."""
+        if script == "orphan-pts-master":
+            self._got_console(fds)
+            return
+        for fd in fds:
+            posix.close(fd)
+        if script == "setup-namespaces":
+            self._namespaces_made(pid, config, plan)
 
     def _namespaces_made(self, pid, config, plan):
         self._took_init(pid, config, plan)

@@ -1,6 +1,6 @@
 """checkpoint and restore through CRIU, seen from outside: a counting
 process goes on from where it stopped (its stdio handed to the restoring
-command), --leave-running, a TCP listener and an established connection in
+command, or its terminal's new master to restore's --console-socket), --leave-running, a TCP listener and an established connection in
 the container's own network namespace, the hooks, memory sent to a page
 server, lazy migration, and bad input.
 
@@ -146,6 +146,87 @@ def test_restore_goes_on_counting_where_checkpoint_stopped(runtime, criu, counte
     # Its stdout is now restore's: the count goes on there, not from 1.
     wait_until(lambda: len(pipes.numbers()) >= 3, "the restored counter writes to restore's stdout")
     first = pipes.numbers()[0]
+    assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
+
+
+class Console:
+    """A --console-socket: it receives a pty master, which the test reads."""
+
+    def __init__(self, path):
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        self.listener.settimeout(WAIT)
+        self.master = None
+        self.text = ""
+
+    def receive(self):
+        """The master the runtime sent (it connected before it returned)."""
+        conn, _ = self.listener.accept()
+        with conn:
+            _msg, fds, _flags, _addr = socket.recv_fds(conn, 1024, 1)
+        assert len(fds) == 1, "one pty master received"
+        self.master = fds[0]
+        os.set_blocking(self.master, False)
+
+    def read(self):
+        try:
+            while True:
+                chunk = os.read(self.master, 65536)
+                if not chunk:
+                    break
+                self.text += chunk.decode(errors="replace")
+        except BlockingIOError:
+            pass
+        except OSError:  # EIO: no process has the terminal open any more
+            pass
+        return self.text
+
+    def numbers(self):
+        return [int(word) for word in self.read().split() if word.isdigit()]
+
+    def close(self):
+        self.listener.close()
+        if self.master is not None:
+            os.close(self.master)
+
+
+@pytest.fixture
+def console(tmp_path):
+    made = []
+
+    def make(name):
+        made.append(Console(str(tmp_path / name)))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+def test_terminal_container_restores_with_a_new_master_to_console_socket(runtime, criu, console, images):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done"],
+                            rootfs=runtime.rootfs, terminal=True)
+    before = console("before.sock")
+    runtime("run", "-d", "--console-socket", before.path, "-b", bundle, cid, check=True)
+    before.receive()
+    wait_until(lambda: len(before.numbers()) >= 5, "the counter counts on its terminal")
+
+    proc = runtime("checkpoint", "--image-path", images, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert runtime("state", cid).returncode != 0, "checkpoint removes the container"
+    stopped_at = before.numbers()[-1]
+
+    after = console("after.sock")
+    proc = runtime("restore", "-d", "--console-socket", after.path, "--image-path", images, "-b", bundle, cid,
+                   global_args=("--criu", criu), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert runtime.state(cid)["status"] == "running"
+    after.receive()
+    wait_until(lambda: len(after.numbers()) >= 3, "the restored counter writes to the new master")
+    first = after.numbers()[0]
     assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
 
 
