@@ -7,22 +7,13 @@ takes the same process steps as the init (pyoci.plan.process), without the
 wait for start: user, capabilities, rlimits, no_new_privs, the container's
 seccomp profile, then execve.
 """
-from pyoci.plan.namespaces import compile_namespaces, namespace_types
+from pyoci.plan.namespaces import compile_namespaces, namespace_types, setgroups_allowed
 from pyoci.plan.process import compile_process
 from pyoci.plan.steps import Plan
 
 # linux.namespaces type -> its file in /proc/<pid>/ns
 NS_FILES = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
             "cgroup": "cgroup", "user": "user", "time": "time"}
-
-
-def setgroups_allowed(init_pid):
-    """A user namespace whose /proc/<pid>/setgroups says deny refuses setgroups."""
-    try:
-        with open(f"/proc/{init_pid}/setgroups") as f:
-            return f.read().strip() == "allow"
-    except OSError:
-        return True
 
 
 def compile_exec_plan(config, process, init_pid, log, keep_fds=0):

@@ -29,6 +29,16 @@ JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 NS_GET_NSTYPE = 0xB703
 
 
+def setgroups_allowed(pid="self"):
+    """Whether process pid's user namespace lets it call setgroups: not when
+    its /proc/<pid>/setgroups says deny (an unprivileged map's, inherited)."""
+    try:
+        with open(f"/proc/{pid}/setgroups") as f:
+            return f.read().strip() != "deny"
+    except OSError:
+        return True
+
+
 def namespace_types(config):
     return {ns["type"]: ns.get("path") for ns in config.get("linux", {}).get("namespaces", [])}
 

@@ -21,7 +21,7 @@ from pyoci.jsonio import dumps
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
-from pyoci.runtime.idmap import setgroups_allowed, write_id_maps
+from pyoci.runtime.idmap import init_may_setgroups, write_id_maps
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
 
@@ -102,7 +102,7 @@ class Creation:
         plan = compile_plan(config, opts.bundle, log, shown_dirs, hierarchies,
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
                             new_keyring=opts.new_keyring, container_id=self.container.id,
-                            setgroups_allowed=setgroups_allowed(config, log))
+                            setgroups_allowed=init_may_setgroups(config, log))
         if opts.dry_run:
             close_joins(plan)
             sys.stdout.write(plan.describe() + "\n")

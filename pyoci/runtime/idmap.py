@@ -14,6 +14,7 @@ import posix  # not os: see pyoci.paths
 from pyoci import paths
 from pyoci.errors import PyociError
 from pyoci.plan.mounts import id_map_text
+from pyoci.plan.namespaces import setgroups_allowed
 
 # file, its config field, the plan's attribute, the helper for an unprivileged caller
 FILES = (("uid_map", "linux.uidMappings", "uid_mappings", "newuidmap"),
@@ -33,13 +34,13 @@ def denies_setgroups(gid_mappings):
     return posix.geteuid() != 0 and own_id_only(gid_mappings, posix.getegid())
 
 
-def setgroups_allowed(config, log):
+def init_may_setgroups(config, log):
     """Whether the init may call setgroups (process.user.additionalGids).
     Root may, unless it runs in a user namespace that denies it (a new one
     inherits that); an unprivileged caller only in a new namespace whose
     setgroups it did not deny itself (in a joined one, as in runc, never)."""
     if posix.geteuid() == 0:
-        allowed = _setgroups_of_own_namespace() != "deny"
+        allowed = setgroups_allowed()
     else:
         linux = config.get("linux", {})
         new_userns = any(ns["type"] == "user" and not ns.get("path") for ns in linux.get("namespaces", []))
@@ -48,11 +49,6 @@ def setgroups_allowed(config, log):
         log.warning("process.user.additionalGids: not set: setgroups is denied in the container's user "
                     "namespace, which keeps the groups it started with (map a /etc/subgid range to set them)")
     return allowed
-
-
-def _setgroups_of_own_namespace():
-    with open("/proc/self/setgroups") as f:
-        return f.read().strip()
 
 
 def write_id_maps(pid, plan):

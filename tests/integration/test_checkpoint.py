@@ -27,7 +27,28 @@ from captured import run_captured
 WAIT = 15  # seconds: CRIU on two slow CPUs
 
 
-class Stdio:
+class Output:
+    """What the container has written so far to fd, a non-blocking pipe or
+    pty master, and the numbers in it (the counters here print them)."""
+
+    fd = None
+    text = ""
+
+    def read(self):
+        try:
+            while chunk := os.read(self.fd, 65536):
+                self.text += chunk.decode(errors="replace")
+        except BlockingIOError:
+            pass
+        except OSError:  # EIO: no process has the terminal open any more
+            pass
+        return self.text
+
+    def numbers(self):
+        return [int(word) for word in self.read().split() if word.isdigit()]
+
+
+class Stdio(Output):
     """Pipes standing for an engine's: the container's stdin, and one pipe
     for its stdout and stderr that the test reads."""
 
@@ -35,7 +56,7 @@ class Stdio:
         self.stdin_r, self.stdin_w = os.pipe()
         self.out_r, self.out_w = os.pipe()
         os.set_blocking(self.out_r, False)
-        self.text = ""
+        self.fd = self.out_r
 
     def run(self, runtime, criu, *args):
         """A runtime command with these pipes as its stdio: (exit status, its output)."""
@@ -44,19 +65,6 @@ class Stdio:
                               stdin=self.stdin_r, stdout=self.out_w, stderr=self.out_w, timeout=60)
         return proc.returncode, self.read()[len(before):]
 
-    def read(self):
-        try:
-            while True:
-                chunk = os.read(self.out_r, 65536)
-                if not chunk:
-                    break
-                self.text += chunk.decode(errors="replace")
-        except BlockingIOError:
-            pass
-        return self.text
-
-    def numbers(self):
-        return [int(line) for line in self.read().split() if line.isdigit()]
 
     def close(self):
         for fd in (self.stdin_r, self.stdin_w, self.out_r, self.out_w):
@@ -149,7 +157,7 @@ def test_restore_goes_on_counting_where_checkpoint_stopped(runtime, criu, counte
     assert first in (stopped_at, stopped_at + 1), f"went on from {first}, stopped at {stopped_at}"
 
 
-class Console:
+class Console(Output):
     """A --console-socket: it receives a pty master, which the test reads."""
 
     def __init__(self, path):
@@ -159,7 +167,6 @@ class Console:
         self.listener.listen(1)
         self.listener.settimeout(WAIT)
         self.master = None
-        self.text = ""
 
     def receive(self):
         """The master the runtime sent (it connected before it returned)."""
@@ -167,24 +174,8 @@ class Console:
         with conn:
             _msg, fds, _flags, _addr = socket.recv_fds(conn, 1024, 1)
         assert len(fds) == 1, "one pty master received"
-        self.master = fds[0]
+        self.master = self.fd = fds[0]
         os.set_blocking(self.master, False)
-
-    def read(self):
-        try:
-            while True:
-                chunk = os.read(self.master, 65536)
-                if not chunk:
-                    break
-                self.text += chunk.decode(errors="replace")
-        except BlockingIOError:
-            pass
-        except OSError:  # EIO: no process has the terminal open any more
-            pass
-        return self.text
-
-    def numbers(self):
-        return [int(word) for word in self.read().split() if word.isdigit()]
 
     def close(self):
         self.listener.close()

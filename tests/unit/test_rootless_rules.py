@@ -159,10 +159,10 @@ def test_additional_gids_need_setgroups(caller):
     log = Recorder()
     config = rootless_config()
     config["process"]["user"]["additionalGids"] = [7]
-    assert not idmap.setgroups_allowed(config, log)
+    assert not idmap.init_may_setgroups(config, log)
     assert log.records and "additionalGids" in log.records[0][1]
     config["linux"]["gidMappings"] = RANGE
-    assert idmap.setgroups_allowed(config, Recorder())
+    assert idmap.init_may_setgroups(config, Recorder())
 
 
 def test_helper_found_on_a_default_path_without_path(monkeypatch, tmp_path):
