@@ -1,9 +1,9 @@
-"""Build glue setup.cfg cannot express: the cffi shim, the schema copy and
-the compiled `pyoci` launcher."""
+"""Build glue setup.cfg cannot express: the cffi shim, the schema copy, the
+validator generated from it and the compiled `pyoci` launcher."""
 import os
-import runpy
 import shutil
 import subprocess
+import sys
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -12,11 +12,13 @@ from setuptools.command.build_py import build_py
 from distutils.command.build_scripts import build_scripts  # noqa: E402
 
 LAUNCHER = "pyoci/_native/launcher.c"
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class BuildPackage(build_py):
     """Ship spec/*.json (the schema pyoci validates against) as pyoci/schema,
-    and the modules compiled into pyoci's module archive."""
+    config-schema.json's validator as pyoci/spec/config_schema.py, and the
+    modules compiled into pyoci's module archive."""
 
     def run(self):
         super().run()
@@ -26,8 +28,16 @@ class BuildPackage(build_py):
         for name in os.listdir("spec"):
             if name.endswith(".json"):
                 shutil.copy(os.path.join("spec", name), target)
-        # By path: the package being built is not importable from here.
-        runpy.run_path("pyoci/module_archive.py")["write"](package)
+        sys.path.insert(0, HERE)  # the build's own tools, from the source tree
+        from pyoci import module_archive
+        from pyoci.jsonio import loads
+        from pyoci.spec.validator import generate
+
+        with open(os.path.join("spec", "config-schema.json"), "rb") as f:
+            source = generate(loads(f.read()))
+        with open(os.path.join(package, "spec", "config_schema.py"), "w") as f:
+            f.write('"""config-schema.json\'s check, generated at build time by pyoci.spec.validator."""\n' + source)
+        module_archive.write(package)
 
 
 class BuildLauncher(build_scripts):

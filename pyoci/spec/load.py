@@ -28,13 +28,23 @@ def read_schema(name):
         return loads(f.read())
 
 
-def validate(config, schema_name="config-schema.json", what="config.json"):
-    from pyoci.spec.validator import compile_schema
+def config_check():
+    """config-schema.json's check: the module the build generated from it,
+    else (a source tree, never built) generated now."""
+    try:
+        from pyoci.spec.config_schema import check
+    except ModuleNotFoundError:
+        from pyoci.spec.validator import compile_schema
 
-    error = compile_schema(read_schema(schema_name))(config)
+        check = compile_schema(read_schema("config-schema.json"))
+    return check
+
+
+def validate(config):
+    error = config_check()(config)
     if error is not None:
         where = json_path(error[0])
-        raise ConfigError(f"{what}: {where + ': ' if where else ''}{error[1]}")
+        raise ConfigError(f"config.json: {where + ': ' if where else ''}{error[1]}")
 
 
 def load_bundle_config(bundle):

@@ -288,13 +288,49 @@ class _Step:
         self.moves = {}
 
 
-def compile_pattern(source):
-    """A function str -> bool: does re.search(source, text) find a match?"""
+def _automaton(source):
+    """The pattern's NFA start state, and the states a search restarts from
+    at every position: none when (as with a leading ^) it can only ever
+    match from position 0."""
     start, dangling = _build(_Parser(source).parse())
     _patch(dangling, ["match"])
-    # Searching restarts the pattern at every position, unless (as with a
-    # leading ^) it can only ever match from position 0.
     restart = [start] if _closure([start], False, False) or _closure([start], False, True) else []
+    return start, restart
+
+
+def ascii_tables(source):
+    """The pattern as a DFA over ASCII text, for generated code (build time):
+    (moves, accepting, starts).  moves[(state * 2 + at_end) * 128 + ord(ch)]
+    is the state after ch (at_end: whether $ holds after it), accepting[state]
+    whether a match was found, starts[empty] the first state (empty: the
+    text is "" or "\n").  Answers as compile_pattern's search does."""
+    start, restart = _automaton(source)
+    numbers, states = {}, []
+
+    def number(nfa_states):
+        key = frozenset(map(id, nfa_states))
+        if key not in numbers:
+            if len(states) == 256:  # a state is a byte
+                raise SchemaError(f"pattern {source!r}: more than 256 states")
+            numbers[key] = len(states)
+            states.append(nfa_states)
+        return numbers[key]
+
+    starts = (number(_closure([start], True, False)), number(_closure([start], True, True)))
+    moves = bytearray()
+    done = 0
+    while done < len(states):  # states grows as moves find new ones
+        for at_end in (False, True):
+            for ch in map(chr, range(128)):
+                moved = [s[2] for s in states[done] if s[0] == "char" and s[1](ch)]
+                moves.append(number(_closure(moved + restart, False, at_end)))
+        done += 1
+    return bytes(moves), bytes(any(s[0] == "match" for s in st) for st in states), starts
+
+
+def compile_pattern(source):
+    """A function str -> bool: does re.search(source, text) find a match?"""
+    start, restart = _automaton(source)
     interned = {}
 
     def step(states):

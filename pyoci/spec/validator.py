@@ -1,52 +1,77 @@
-"""A small JSON Schema (2020-12) validator for the keywords spec/*.json use (create).
+"""A small JSON Schema (2020-12) validator for the keywords spec/*.json use,
+generated as Python source (build time; create runs the result).
 
 Every `create` validates config.json, and every engine call is a fresh
 interpreter: importing a general validator cost more than the rest of
-create together.  This module compiles a schema once per process into
-nested closures (a few hundred, in well under a millisecond) and reports
-the first error as (JSON path, message), in the words jsonschema uses.
-A unit test checks that it agrees with jsonschema on the schema test corpus.
+create together, and even reading the schema and building a checker from
+it, per call, cost more than the validation itself.  So the build turns
+the schema into a module of plain functions, one per schema node
+(setup.py writes pyoci/spec/config_schema.py with generate()), and create
+only imports it.  A check returns None, or (JSON path, message) for the
+first error, in the words jsonschema uses; a unit test checks that it
+agrees with jsonschema on the schema test corpus.
 
 Supported: $ref (local), type, enum, const, properties, required,
 additionalProperties, propertyNames, dependentRequired, items, minItems,
 minimum, maximum, minLength, pattern (pyoci.spec.pattern, not `re`), anyOf,
-allOf, if/then/else.  Any other assertion keyword is refused at compile
-time, so the schema cannot silently outgrow the validator.
+allOf, if/then/else.  Any other assertion keyword is refused when the
+source is generated, so the schema cannot silently outgrow the validator.
 """
-from pyoci.spec.pattern import SchemaError, compile_pattern
+from pyoci.spec.pattern import SchemaError, ascii_tables
 
 ANNOTATIONS = {"$schema", "$id", "$comment", "$defs", "title", "description", "deprecated", "default", "examples"}
 
-_TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+_TYPE_TESTS = {
+    "object": "isinstance(v, dict)",
+    "array": "isinstance(v, list)",
+    "string": "isinstance(v, str)",
+    "boolean": "isinstance(v, bool)",
+    "null": "v is None",
+    "number": "(isinstance(v, (int, float)) and not isinstance(v, bool))",
+    "integer": "((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()))",
 }
 
-
-def _first_error_of(checks):
-    def check(v):
-        for fn in checks:
-            error = fn(v)
-            if error:
-                return error
-        return None
-
-    return check
+# What every generated module starts with.  A pattern is matched on ASCII
+# text by its DFA, computed at build time (pyoci.spec.pattern.ascii_tables),
+# and on other text by pyoci.spec.pattern itself, imported only then.
+_PRELUDE = '''\
+_searches = {}
 
 
-def _within(key, error):
-    return ((key,) + error[0], error[1]) if error else None
+def _matches(pattern, text):
+    if not text.isascii():
+        search = _searches.get(pattern)
+        if search is None:
+            from pyoci.spec.pattern import compile_pattern
+
+            search = _searches[pattern] = compile_pattern(pattern)
+        return search(text)
+    moves, accepting, starts = _PATTERNS[pattern]
+    n = len(text)
+    last = n - 1
+    state = starts[n == 0 or text == "\\n"]
+    for pos, ch in enumerate(text):
+        if accepting[state]:
+            return True
+        at_end = pos == last or (pos == n - 2 and text[last] == "\\n")
+        state = moves[(state * 2 + at_end) * 128 + ord(ch)]
+    return bool(accepting[state])
+'''
+
+_TOO_SHORT = ("should be non-empty", "is too short")
 
 
-class Compiler:
+class _Generator:
+    """Writes one function per schema node reached from the root."""
+
     def __init__(self, root):
         self.root = root
-        self.cache = {}
+        self.names = {}  # repr(node) -> function name: equal nodes share one
+        self.pending = []
+        self.constants = []
+        self.tables = []
+        self.functions = []
+        self.patterns = {}
 
     def resolve(self, ref):
         if not ref.startswith("#/"):
@@ -56,190 +81,187 @@ class Compiler:
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return node
 
-    def compile(self, schema):
-        key = id(schema)
-        if key in self.cache:
-            return self.cache[key]
-        # A placeholder first, so recursive $refs find something to call.
-        slot = []
-        self.cache[key] = lambda v: slot[0](v)
-        fn = self._build(schema)
-        slot.append(fn)
-        self.cache[key] = fn
-        return fn
+    def function(self, node, via=()):
+        """The name of node's check function (written later, once).  A node
+        that is only a $ref is its target's function."""
+        if isinstance(node, dict) and set(node) - ANNOTATIONS == {"$ref"} and node["$ref"] not in via:
+            return self.function(self.resolve(node["$ref"]), via + (node["$ref"],))
+        key = repr(node)
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = f"_node{len(self.names)}"
+            self.pending.append((name, node))
+        return name
 
-    def _build(self, schema):
-        if schema is True:
-            return lambda v: None
-        if schema is False:
-            return lambda v: ((), f"{v!r} is not allowed")
-        checks = []
-        for keyword, arg in schema.items():
-            if keyword in ANNOTATIONS or keyword in ("then", "else"):
-                continue
-            builder = getattr(self, "k_" + keyword.lstrip("$"), None)
-            if builder is None:
-                raise SchemaError(f"unsupported keyword {keyword!r}")
-            checks.append(builder(arg, schema))
-        return checks[0] if len(checks) == 1 else _first_error_of(checks)
+    def constant(self, value):
+        name = f"_const{len(self.constants)}"
+        self.constants.append(f"{name} = {value!r}")
+        return name
 
-    # -- keywords ---------------------------------------------------------------
-    def k_ref(self, ref, _schema):
-        target = self.resolve(ref)
-        return lambda v: self.compile(target)(v)
+    def table(self, expression):
+        """A module-level name for expression, which may name check
+        functions: it is assigned after them."""
+        name = f"_table{len(self.tables)}"
+        self.tables.append(f"{name} = {expression}")
+        return name
 
-    def k_type(self, kinds, _schema):
+    def source(self, entry_name):
+        entry = self.function(self.root)
+        while self.pending:
+            name, node = self.pending.pop(0)
+            self.functions.append(self._write(name, node))
+        constants = self.constants + [f"_PATTERNS = {self.patterns!r}"]
+        return "\n\n\n".join([_PRELUDE.rstrip("\n"), "\n".join(constants)] + self.functions
+                             + ["\n".join(self.tables + [f"{entry_name} = {entry}"])]) + "\n"
+
+    def _write(self, name, node):
+        lines = []
+        if node is False:
+            lines.append('return (), repr(v) + " is not allowed"')
+        elif node is not True:
+            for keyword, arg in node.items():
+                if keyword in ANNOTATIONS or keyword in ("then", "else"):
+                    continue
+                writer = getattr(self, "k_" + keyword.lstrip("$"), None)
+                if writer is None:
+                    raise SchemaError(f"unsupported keyword {keyword!r}")
+                lines.extend(writer(arg, node))
+        lines.append("return None")
+        return f"def {name}(v):\n" + "\n".join("    " + line for line in lines)
+
+    # -- keywords: each returns lines that return the error, if any -----------
+    @staticmethod
+    def _fail(message_expr):
+        return [f"    return (), {message_expr}"]
+
+    @staticmethod
+    def _pass_on(call, key_expr=None):
+        """Return call's error, within key_expr when given."""
+        if key_expr is None:
+            return [f"e = {call}", "if e:", "    return e"]
+        return [f"e = {call}", "if e:", f"    return ({key_expr},) + e[0], e[1]"]
+
+    def k_ref(self, ref, _node):
+        return self._pass_on(f"{self.function(self.resolve(ref))}(v)")
+
+    def k_type(self, kinds, _node):
         names = [kinds] if isinstance(kinds, str) else list(kinds)
-        tests = [_TYPES[n] for n in names]
         shown = ", ".join(repr(n) for n in names)
+        test = " or ".join(_TYPE_TESTS[n] for n in names)
+        return [f"if not ({test}):"] + self._fail(f'repr(v) + {" is not of type " + shown!r}')
 
-        def check(v):
-            if not any(t(v) for t in tests):
-                return (), f"{v!r} is not of type {shown}"
-            return None
+    def k_enum(self, values, _node):
+        allowed = self.constant(values)
+        return [f"if not any(v == e and type(v) is type(e) for e in {allowed}):"] + \
+            self._fail(f'repr(v) + {" is not one of " + repr(values)!r}')
 
-        return check
+    def k_const(self, value, _node):
+        expected = self.constant(value)
+        return [f"if not (v == {expected} and type(v) is type({expected})):"] + \
+            self._fail(repr(f"{value!r} was expected"))
 
-    def k_enum(self, values, _schema):
-        return lambda v: None if any(v == e and type(v) is type(e) for e in values) else ((), f"{v!r} is not one of {values!r}")
+    def k_properties(self, props, _node):
+        checked = [(name, self.function(sub)) for name, sub in props.items() if sub is not True]
+        if not checked:
+            return []
+        table = self.table("(" + "".join(f"({name!r}, {fn}), " for name, fn in checked) + ")")
+        return ["if isinstance(v, dict):",
+                f"    for name, check in {table}:",
+                "        if name in v:"] + \
+            ["            " + line for line in self._pass_on("check(v[name])", "name")]
 
-    def k_const(self, value, _schema):
-        return lambda v: None if v == value and type(v) is type(value) else ((), f"{value!r} was expected")
+    def k_required(self, names, _node):
+        return ["if isinstance(v, dict):",
+                f"    for name in {self.constant(tuple(names))}:",
+                "        if name not in v:",
+                '            return (), repr(name) + " is a required property"']
 
-    def k_properties(self, props, _schema):
-        compiled = [(name, self.compile(sub)) for name, sub in props.items()]
-
-        def check(v):
-            if not isinstance(v, dict):
-                return None
-            for name, fn in compiled:
-                if name in v:
-                    error = fn(v[name])
-                    if error:
-                        return _within(name, error)
-            return None
-
-        return check
-
-    def k_required(self, names, _schema):
-        def check(v):
-            if isinstance(v, dict):
-                for name in names:
-                    if name not in v:
-                        return (), f"{name!r} is a required property"
-            return None
-
-        return check
-
-    def k_additionalProperties(self, sub, schema):
-        known = set(schema.get("properties", {}))
-        if "patternProperties" in schema:
+    def k_additionalProperties(self, sub, node):
+        if "patternProperties" in node:
             raise SchemaError("patternProperties is not supported")
+        known = self.constant(frozenset(node.get("properties", {})))
         if sub is False:
-            def check(v):
-                if isinstance(v, dict):
-                    extra = sorted(k for k in v if k not in known)
-                    if extra:
-                        return (), f"Additional properties are not allowed ({', '.join(map(repr, extra))} was unexpected)"
-                return None
+            return ["if isinstance(v, dict):",
+                    f"    extra = sorted(k for k in v if k not in {known})",
+                    "    if extra:",
+                    '        return (), "Additional properties are not allowed (" + ", ".join(map(repr, extra))'
+                    ' + " was unexpected)"']
+        return ["if isinstance(v, dict):",
+                "    for k, value in v.items():",
+                f"        if k not in {known}:"] + \
+            ["            " + line for line in self._pass_on(f"{self.function(sub)}(value)", "k")]
 
-            return check
-        fn = self.compile(sub)
+    def k_propertyNames(self, sub, _node):
+        return ["if isinstance(v, dict):",
+                "    for k in v:",
+                f"        e = {self.function(sub)}(k)",
+                "        if e:",
+                "            return (), e[1]"]
 
-        def check_values(v):
-            if isinstance(v, dict):
-                for k, value in v.items():
-                    if k not in known:
-                        error = fn(value)
-                        if error:
-                            return _within(k, error)
-            return None
+    def k_dependentRequired(self, deps, _node):
+        lines = ["if isinstance(v, dict):"]
+        for name, needed in deps.items():
+            lines.append(f"    if {name!r} in v:")
+            for other in needed:
+                lines.append(f"        if {other!r} not in v:")
+                lines.extend("        " + line for line in self._fail(repr(f"{other!r} is a dependency of {name!r}")))
+        return lines
 
-        return check_values
+    def k_items(self, sub, _node):
+        return ["if isinstance(v, list):",
+                "    for i, item in enumerate(v):"] + \
+            ["        " + line for line in self._pass_on(f"{self.function(sub)}(item)", "i")]
 
-    def k_propertyNames(self, sub, _schema):
-        fn = self.compile(sub)
+    def k_minItems(self, n, _node):
+        return [f"if isinstance(v, list) and len(v) < {n!r}:"] + \
+            self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
 
-        def check(v):
-            if isinstance(v, dict):
-                for k in v:
-                    error = fn(k)
-                    if error:
-                        return (), error[1]
-            return None
+    def k_minLength(self, n, _node):
+        return [f"if isinstance(v, str) and len(v) < {n!r}:"] + \
+            self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
 
-        return check
+    def k_minimum(self, m, _node):
+        return [f"if {_TYPE_TESTS['number']} and v < {m!r}:"] + \
+            self._fail(f'repr(v) + {f" is less than the minimum of {m!r}"!r}')
 
-    def k_dependentRequired(self, deps, _schema):
-        def check(v):
-            if isinstance(v, dict):
-                for name, needed in deps.items():
-                    if name in v:
-                        for other in needed:
-                            if other not in v:
-                                return (), f"{other!r} is a dependency of {name!r}"
-            return None
+    def k_maximum(self, m, _node):
+        return [f"if {_TYPE_TESTS['number']} and v > {m!r}:"] + \
+            self._fail(f'repr(v) + {f" is greater than the maximum of {m!r}"!r}')
 
-        return check
+    def k_pattern(self, pattern, _node):
+        self.patterns[pattern] = ascii_tables(pattern)  # unsupported syntax is refused here
+        return [f"if isinstance(v, str) and not _matches({pattern!r}, v):"] + \
+            self._fail(f'repr(v) + {f" does not match {pattern!r}"!r}')
 
-    def k_items(self, sub, _schema):
-        fn = self.compile(sub)
+    def k_anyOf(self, subs, _node):
+        test = " and ".join(f"{self.function(s)}(v) is not None" for s in subs)
+        return [f"if {test}:"] + self._fail('repr(v) + " is not valid under any of the given schemas"')
 
-        def check(v):
-            if isinstance(v, list):
-                for i, item in enumerate(v):
-                    error = fn(item)
-                    if error:
-                        return _within(i, error)
-            return None
+    def k_allOf(self, subs, _node):
+        return [line for s in subs for line in self._pass_on(f"{self.function(s)}(v)")]
 
-        return check
+    def k_if(self, sub, node):
+        then, other = (self.function(node[k]) if k in node else None for k in ("then", "else"))
+        if then is None and other is None:
+            return []
+        test = f"{self.function(sub)}(v) is None"
+        if other is None:
+            call, test = then, test
+        elif then is None:
+            call, test = other, f"not {test}"
+        else:
+            return [f"e = ({then} if {test} else {other})(v)", "if e:", "    return e"]
+        return [f"if {test}:"] + ["    " + line for line in self._pass_on(f"{call}(v)")]
 
-    def k_minItems(self, n, _schema):
-        return lambda v: ((), f"{v!r} should be non-empty" if n == 1 else f"{v!r} is too short") \
-            if isinstance(v, list) and len(v) < n else None
 
-    def k_minLength(self, n, _schema):
-        return lambda v: ((), f"{v!r} should be non-empty" if n == 1 else f"{v!r} is too short") \
-            if isinstance(v, str) and len(v) < n else None
-
-    def k_minimum(self, m, _schema):
-        return lambda v: ((), f"{v!r} is less than the minimum of {m!r}") \
-            if _TYPES["number"](v) and v < m else None
-
-    def k_maximum(self, m, _schema):
-        return lambda v: ((), f"{v!r} is greater than the maximum of {m!r}") \
-            if _TYPES["number"](v) and v > m else None
-
-    def k_pattern(self, pattern, _schema):
-        search = compile_pattern(pattern)
-        return lambda v: ((), f"{v!r} does not match {pattern!r}") if isinstance(v, str) and not search(v) else None
-
-    def k_anyOf(self, subs, _schema):
-        fns = [self.compile(s) for s in subs]
-
-        def check(v):
-            if any(fn(v) is None for fn in fns):
-                return None
-            return (), f"{v!r} is not valid under any of the given schemas"
-
-        return check
-
-    def k_allOf(self, subs, _schema):
-        return _first_error_of([self.compile(s) for s in subs])
-
-    def k_if(self, sub, schema):
-        test = self.compile(sub)
-        then = self.compile(schema["then"]) if "then" in schema else None
-        other = self.compile(schema["else"]) if "else" in schema else None
-
-        def check(v):
-            branch = then if test(v) is None else other
-            return branch(v) if branch else None
-
-        return check
+def generate(schema, entry_name="check"):
+    """Python source defining entry_name(instance) -> None or (path tuple, message)."""
+    return _Generator(schema).source(entry_name)
 
 
 def compile_schema(schema):
-    """A function instance -> None, or (path tuple, message) for its first error."""
-    return Compiler(schema).compile(schema)
+    """The check function of schema, generated and compiled now (tests; a
+    source tree that has no generated module)."""
+    namespace = {}
+    exec(compile(generate(schema), "<schema>", "exec"), namespace)
+    return namespace["check"]

@@ -1,13 +1,15 @@
 """pyoci.spec.pattern must answer exactly as re.search does, on the schema's
 own patterns and on the syntax it claims to support, and refuse the rest
-when the schema is compiled."""
+when the schema is compiled; so must the DFA tables that generated
+validators match ASCII text with."""
 import random
 import re
 
 import pytest
 import test_schema as corpus
 
-from pyoci.spec.pattern import SchemaError, compile_pattern
+from pyoci.spec.pattern import SchemaError, ascii_tables, compile_pattern
+from pyoci.spec.validator import compile_schema
 
 
 def schema_patterns(node):
@@ -52,6 +54,16 @@ def test_answers_as_re_search_does(pattern):
         assert search(text) == bool(expected(text)), (pattern, text)
 
 
+@pytest.mark.parametrize("pattern", SCHEMA_PATTERNS + SYNTAX)
+def test_generated_validators_answer_as_re_search_does(pattern):
+    """ASCII text through the tables, the rest through compile_pattern."""
+    rng = random.Random(pattern)
+    check = compile_schema({"pattern": pattern})
+    expected = re.compile(pattern).search
+    for text in strings(pattern, rng):
+        assert (check(text) is None) == bool(expected(text)), (pattern, text)
+
+
 def test_the_schema_uses_patterns():
     assert len(SCHEMA_PATTERNS) >= 5
 
@@ -68,3 +80,10 @@ def test_long_inputs_need_no_recursion():
 def test_unsupported_syntax_is_refused_when_compiled(pattern):
     with pytest.raises(SchemaError):
         compile_pattern(pattern)
+    with pytest.raises(SchemaError):
+        ascii_tables(pattern)
+
+
+def test_a_state_is_a_byte():
+    with pytest.raises(SchemaError, match="more than 256 states"):
+        ascii_tables("^a{300}$")

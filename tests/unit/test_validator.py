@@ -70,10 +70,15 @@ def test_recursive_refs_terminate():
 
 
 def test_the_installed_schema_is_the_one_checked():
+    from pyoci.spec import config_schema
     from pyoci.spec.load import SCHEMA_DIR
+    from pyoci.spec.validator import generate
 
     with open(os.path.join(SCHEMA_DIR, "config-schema.json")) as f:
         assert json.load(f) == corpus.CONFIG_SCHEMA
+    # create runs the module the build generated from it
+    with open(config_schema.__file__) as f:
+        assert generate(corpus.CONFIG_SCHEMA) in f.read()
 
 
 @pytest.mark.parametrize("rootless", [False, True])
