@@ -94,8 +94,11 @@ class _Generator:
         return name
 
     def constant(self, value):
+        # A set as a sorted tuple: its repr would follow the string hashes,
+        # which differ from process to process, and so would the source.
+        text = f"frozenset({tuple(sorted(value))!r})" if isinstance(value, frozenset) else repr(value)
         name = f"_const{len(self.constants)}"
-        self.constants.append(f"{name} = {value!r}")
+        self.constants.append(f"{name} = {text}")
         return name
 
     def table(self, expression):

@@ -76,7 +76,8 @@ def test_the_installed_schema_is_the_one_checked():
 
     with open(os.path.join(SCHEMA_DIR, "config-schema.json")) as f:
         assert json.load(f) == corpus.CONFIG_SCHEMA
-    # create runs the module the build generated from it
+    # create runs the module the build generated from it (in another
+    # process: the source must not depend on string hashes)
     with open(config_schema.__file__) as f:
         assert generate(corpus.CONFIG_SCHEMA) in f.read()
 
