@@ -147,8 +147,7 @@ class Creation:
                 write_id_maps(self.clone_pid, plan)
                 sock.send(ACK)
             elif msg.type == messages.MSG_PID:
-                self._got_pid(msg.pid or self.clone_pid, config, plan)
-                sock.send(ACK)
+                self._got_pid(msg.pid or self.clone_pid, config, plan, sock)
             elif msg.type == messages.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
                 # and "created" is the status from then on; the prestart,
@@ -176,17 +175,29 @@ class Creation:
             elif msg.type == messages.MSG_ERROR:
                 raise PyociError(msg.describe() + capability_hint(msg, plan))
 
-    def _got_pid(self, pid, config, plan):
+    def _got_pid(self, pid, config, plan, sock):
         if plan.fork_after:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
-        self._took_init(pid, config, plan)
+        self._join_cgroups(pid)
+        # The init goes on with its mounts while the rest is done here: none
+        # of it matters to the init before the next sync point.
+        sock.send(ACK)
+        self._record_init(pid, config, plan)
 
     def _took_init(self, pid, config, plan):
         """The init exists in its namespaces: move it into the container's
-        cgroups and record it (restore calls this for the init CRIU made)."""
+        cgroups and record it (restore, for the init CRIU made)."""
+        self._join_cgroups(pid)
+        self._record_init(pid, config, plan)
+
+    def _join_cgroups(self, pid):
         self.init_pid = pid
         cgroups.join(self.cgroup_dirs, pid)
         warmup.end()  # the lock it kept ready is taken
+
+    def _record_init(self, pid, config, plan):
+        """oom_score_adj, network devices, and the state record (status
+        creating) of the init, which is in its cgroups."""
         if plan.oom_score_adj is not None:
             try:
                 with open(f"/proc/{pid}/oom_score_adj", "w") as f:
