@@ -88,6 +88,9 @@ class ArchiveFinder:
         origin = self.package_dir + "/" + relative
         spec = ModuleSpec(name, self, origin=origin, is_package=is_package)
         spec.has_location = True  # __file__ is the installed source: tracebacks show its lines
+        # __cached__: the compiled code is in the archive (and importlib
+        # would otherwise derive a __pycache__ path for every module).
+        spec.cached = self.archive
         if is_package:
             spec.submodule_search_locations = [origin.rpartition("/")[0]]
         return spec
