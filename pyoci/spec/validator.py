@@ -56,6 +56,22 @@ def _matches(pattern, text):
         at_end = pos == last or (pos == n - 2 and text[last] == "\\n")
         state = moves[(state * 2 + at_end) * 128 + ord(ch)]
     return bool(accepting[state])
+
+
+def _properties(v, table):
+    for name, check in table:
+        if name in v:
+            e = check(v[name])
+            if e:
+                return (name,) + e[0], e[1]
+    return None
+
+
+def _required(v, names):
+    for name in names:
+        if name not in v:
+            return (), repr(name) + " is a required property"
+    return None
 '''
 
 _TOO_SHORT = ("should be non-empty", "is too short")
@@ -119,6 +135,7 @@ class _Generator:
 
     def _write(self, name, node):
         lines = []
+        self.sure = None  # the JSON type v has for certain after the checks so far
         if node is False:
             lines.append('return (), repr(v) + " is not allowed"')
         elif node is not True:
@@ -133,6 +150,16 @@ class _Generator:
         return f"def {name}(v):\n" + "\n".join("    " + line for line in lines)
 
     # -- keywords: each returns lines that return the error, if any -----------
+    def _when(self, kind, lines):
+        """lines, run only when v is of JSON type kind (tested unless sure)."""
+        if self.sure == kind:
+            return lines
+        return [f"if {_TYPE_TESTS[kind]}:"] + ["    " + line for line in lines]
+
+    def _is(self, kind):
+        """The start of a condition that holds only when v is of type kind."""
+        return "" if self.sure == kind else _TYPE_TESTS[kind] + " and "
+
     @staticmethod
     def _fail(message_expr):
         return [f"    return (), {message_expr}"]
@@ -151,7 +178,10 @@ class _Generator:
         names = [kinds] if isinstance(kinds, str) else list(kinds)
         shown = ", ".join(repr(n) for n in names)
         test = " or ".join(_TYPE_TESTS[n] for n in names)
-        return [f"if not ({test}):"] + self._fail(f'repr(v) + {" is not of type " + shown!r}')
+        lines = [f"if not ({test}):"] + self._fail(f'repr(v) + {" is not of type " + shown!r}')
+        if len(names) == 1 and self.sure is None:
+            self.sure = names[0]  # the checks after this one run only if it passed
+        return lines
 
     def k_enum(self, values, _node):
         allowed = self.constant(values)
@@ -168,59 +198,50 @@ class _Generator:
         if not checked:
             return []
         table = self.table("(" + "".join(f"({name!r}, {fn}), " for name, fn in checked) + ")")
-        return ["if isinstance(v, dict):",
-                f"    for name, check in {table}:",
-                "        if name in v:"] + \
-            ["            " + line for line in self._pass_on("check(v[name])", "name")]
+        return self._when("object", self._pass_on(f"_properties(v, {table})"))
 
     def k_required(self, names, _node):
-        return ["if isinstance(v, dict):",
-                f"    for name in {self.constant(tuple(names))}:",
-                "        if name not in v:",
-                '            return (), repr(name) + " is a required property"']
+        return self._when("object", self._pass_on(f"_required(v, {self.constant(tuple(names))})"))
 
     def k_additionalProperties(self, sub, node):
         if "patternProperties" in node:
             raise SchemaError("patternProperties is not supported")
         known = self.constant(frozenset(node.get("properties", {})))
         if sub is False:
-            return ["if isinstance(v, dict):",
-                    f"    extra = sorted(k for k in v if k not in {known})",
-                    "    if extra:",
-                    '        return (), "Additional properties are not allowed (" + ", ".join(map(repr, extra))'
-                    ' + " was unexpected)"']
-        return ["if isinstance(v, dict):",
-                "    for k, value in v.items():",
-                f"        if k not in {known}:"] + \
-            ["            " + line for line in self._pass_on(f"{self.function(sub)}(value)", "k")]
+            return self._when("object", [
+                f"extra = sorted(k for k in v if k not in {known})",
+                "if extra:",
+                '    return (), "Additional properties are not allowed (" + ", ".join(map(repr, extra))'
+                ' + " was unexpected)"'])
+        return self._when("object", ["for k, value in v.items():",
+                                     f"    if k not in {known}:"] +
+                          ["        " + line for line in self._pass_on(f"{self.function(sub)}(value)", "k")])
 
     def k_propertyNames(self, sub, _node):
-        return ["if isinstance(v, dict):",
-                "    for k in v:",
-                f"        e = {self.function(sub)}(k)",
-                "        if e:",
-                "            return (), e[1]"]
+        return self._when("object", ["for k in v:",
+                                     f"    e = {self.function(sub)}(k)",
+                                     "    if e:",
+                                     "        return (), e[1]"])
 
     def k_dependentRequired(self, deps, _node):
-        lines = ["if isinstance(v, dict):"]
+        lines = []
         for name, needed in deps.items():
-            lines.append(f"    if {name!r} in v:")
+            lines.append(f"if {name!r} in v:")
             for other in needed:
-                lines.append(f"        if {other!r} not in v:")
-                lines.extend("        " + line for line in self._fail(repr(f"{other!r} is a dependency of {name!r}")))
-        return lines
+                lines.append(f"    if {other!r} not in v:")
+                lines.extend("    " + line for line in self._fail(repr(f"{other!r} is a dependency of {name!r}")))
+        return self._when("object", lines)
 
     def k_items(self, sub, _node):
-        return ["if isinstance(v, list):",
-                "    for i, item in enumerate(v):"] + \
-            ["        " + line for line in self._pass_on(f"{self.function(sub)}(item)", "i")]
+        return self._when("array", ["for i, item in enumerate(v):"] +
+                          ["    " + line for line in self._pass_on(f"{self.function(sub)}(item)", "i")])
 
     def k_minItems(self, n, _node):
-        return [f"if isinstance(v, list) and len(v) < {n!r}:"] + \
+        return [f"if {self._is('array')}len(v) < {n!r}:"] + \
             self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
 
     def k_minLength(self, n, _node):
-        return [f"if isinstance(v, str) and len(v) < {n!r}:"] + \
+        return [f"if {self._is('string')}len(v) < {n!r}:"] + \
             self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
 
     def k_minimum(self, m, _node):
@@ -233,7 +254,7 @@ class _Generator:
 
     def k_pattern(self, pattern, _node):
         self.patterns[pattern] = ascii_tables(pattern)  # unsupported syntax is refused here
-        return [f"if isinstance(v, str) and not _matches({pattern!r}, v):"] + \
+        return [f"if {self._is('string')}not _matches({pattern!r}, v):"] + \
             self._fail(f'repr(v) + {f" does not match {pattern!r}"!r}')
 
     def k_anyOf(self, subs, _node):
