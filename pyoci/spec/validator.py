@@ -236,26 +236,25 @@ class _Generator:
         return self._when("array", ["for i, item in enumerate(v):"] +
                           ["    " + line for line in self._pass_on(f"{self.function(sub)}(item)", "i")])
 
+    def _unless(self, failing, message):
+        """Fail with repr(v) + message when the condition failing holds."""
+        return [f"if {failing}:"] + self._fail(f"repr(v) + {message!r}")
+
     def k_minItems(self, n, _node):
-        return [f"if {self._is('array')}len(v) < {n!r}:"] + \
-            self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
+        return self._unless(f"{self._is('array')}len(v) < {n!r}", " " + _TOO_SHORT[n != 1])
 
     def k_minLength(self, n, _node):
-        return [f"if {self._is('string')}len(v) < {n!r}:"] + \
-            self._fail(f'repr(v) + {" " + _TOO_SHORT[n != 1]!r}')
+        return self._unless(f"{self._is('string')}len(v) < {n!r}", " " + _TOO_SHORT[n != 1])
 
     def k_minimum(self, m, _node):
-        return [f"if {_TYPE_TESTS['number']} and v < {m!r}:"] + \
-            self._fail(f'repr(v) + {f" is less than the minimum of {m!r}"!r}')
+        return self._unless(f"{_TYPE_TESTS['number']} and v < {m!r}", f" is less than the minimum of {m!r}")
 
     def k_maximum(self, m, _node):
-        return [f"if {_TYPE_TESTS['number']} and v > {m!r}:"] + \
-            self._fail(f'repr(v) + {f" is greater than the maximum of {m!r}"!r}')
+        return self._unless(f"{_TYPE_TESTS['number']} and v > {m!r}", f" is greater than the maximum of {m!r}")
 
     def k_pattern(self, pattern, _node):
         self.patterns[pattern] = ascii_tables(pattern)  # unsupported syntax is refused here
-        return [f"if {self._is('string')}not _matches({pattern!r}, v):"] + \
-            self._fail(f'repr(v) + {f" does not match {pattern!r}"!r}')
+        return self._unless(f"{self._is('string')}not _matches({pattern!r}, v)", f" does not match {pattern!r}")
 
     def k_anyOf(self, subs, _node):
         test = " and ".join(f"{self.function(s)}(v) is not None" for s in subs)
