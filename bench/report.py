@@ -33,7 +33,6 @@ def build(runtimes, meta, leftovers):
     results = {rt.name: results_of(rt) for rt in runtimes}
     subject = runtimes[0].name
     return {**meta,
-            "commands": {rt.name: rt.prefix[:-2] for rt in runtimes},
             "versions": {rt.name: rt.version for rt in runtimes},
             "results": results,
             "ratios": {f"{subject}/{rt.name}": ratios(results[subject], results[rt.name]) for rt in runtimes[1:]},

@@ -243,6 +243,12 @@ def smallest_memory_limit(rt, bench):
     return high * LIMIT_STEP_KIB
 
 
+def shown(argv):
+    """argv as the results file records it: paths inside the repository
+    relative to it, as the results are committed and read elsewhere."""
+    return [os.path.relpath(arg, REPO) if arg.startswith(REPO + os.sep) else arg for arg in argv]
+
+
 def rotated(items, i):
     k = i % len(items)
     return items[k:] + items[:k]
@@ -302,7 +308,8 @@ def main():
     interpreter = host.interpreter(runtimes[0].command)
     floor = interpreter and interpreter + ["-I", "-S", "-c", "pass"]
     meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": host.machine(interpreter),
-            "runs": args.runs, "loops": args.loops, "floor": floor}
+            "runs": args.runs, "loops": args.loops, "floor": floor and shown(floor),
+            "commands": {rt.name: shown(rt.prefix[:-2]) for rt in runtimes}}
     try:
         bench = Bench(work)
         measure_everything(runtimes, bench, floor, args)
