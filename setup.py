@@ -55,7 +55,7 @@ class BuildLauncher(build_scripts):
 
 
 setup(
-    cffi_modules=["pyoci/_native/build.py:ffibuilder"],
+    cffi_modules=["pyoci/_native/build.py:ffibuilder", "pyoci/_native/build.py:seccomp_ffibuilder"],
     # The launcher's source stands in the scripts list so that setuptools
     # runs build_scripts (which compiles it) and installs the result.
     scripts=[LAUNCHER],

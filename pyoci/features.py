@@ -11,7 +11,7 @@ from pyoci.spec.load import read_schema
 def seccomp_features(schema_defs):
     """What pyoci compiles, and of that what the running kernel (actions,
     flags) and libseccomp (architectures) take."""
-    from pyoci._native._shim import lib
+    from pyoci._native._seccomp import lib
     from pyoci.security.seccomp import ACTIONS, FLAGS, NEW_LISTENER, OPERATORS, libseccomp_arch
 
     def supported(flag):

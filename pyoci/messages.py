@@ -2,11 +2,10 @@
 
 The init (C, in the shim) reports each sync point and any failed step as a
 fixed-size struct pyoci_msg over a SOCK_SEQPACKET socket: to `create` over
-the sync socket, to `start` over the start socket.  Decoding them needs no
-shim, so `start` never loads it.
+the sync socket (pyoci.native.read_message receives them), to `start` over
+the start socket.  Decoding them needs no shim, so `start` never loads it.
 """
 import posix  # not os: see pyoci.paths
-import _socket  # not `socket`, which imports enum (a few ms per command)
 
 # enum pyoci_msg_type in _native/shim.h (pyoci.native checks they agree)
 MSG_USERNS, MSG_PID, MSG_SYNC, MSG_CONSOLE, MSG_READY, MSG_ERROR, MSG_SECCOMP = range(1, 8)
@@ -39,17 +38,3 @@ class Message:
             return f"{self.label}: killed by signal {posix.WTERMSIG(self.status)}"
         return f"{self.label}: {posix.strerror(self.err).lower()}"
 
-
-def read_message(sock):
-    """Next message from the child, or None once it has gone away."""
-    fds = []
-    try:
-        data, anc, _flags, _addr = sock.recvmsg(SIZE, _socket.CMSG_SPACE(4))
-    except ConnectionResetError:
-        return None
-    for level, kind, payload in anc:
-        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
-            fds.extend(c_ints(payload[:len(payload) // 4 * 4]))
-    if len(data) < SIZE:
-        return None
-    return Message(data, fds)

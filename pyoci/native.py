@@ -140,6 +140,44 @@ def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
     return pid
 
 
+def socket_pair():
+    """The sync socket pair: (the runtime's end, the child's end)."""
+    fds = ffi.new("int[2]")
+    _checked(lib.pyoci_socket_pair(fds), "socketpair")
+    return fds[0], fds[1]
+
+
+def listen(name, backlog):
+    """The start socket: listening at name, relative to the working
+    directory (see pyoci.state.at_short_path)."""
+    return _checked(lib.pyoci_listen(name.encode(), backlog), name)
+
+
+def connect(name):
+    """A connection to the start socket at name (run's start)."""
+    return _checked(lib.pyoci_connect(name.encode()), name)
+
+
+def read_message(fd):
+    """The child's next message on the sync socket, or None once it has gone away."""
+    buf = ffi.new("char[]", messages.SIZE)
+    passed_fd = ffi.new("int *")
+    size = _checked(lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd), "recvmsg")
+    fds = [passed_fd[0]] if passed_fd[0] >= 0 else []
+    if size < messages.SIZE:
+        for fd in fds:
+            posix.close(fd)
+        return None
+    return messages.Message(ffi.buffer(buf)[:], fds)
+
+
+def _checked(result, what):
+    """result of a call that returns -errno on failure."""
+    if result < 0:
+        raise OSError(-result, posix.strerror(-result), what)
+    return result
+
+
 def set_subreaper():
     if lib.pyoci_set_subreaper() < 0:
         raise OSError(ffi.errno, "prctl(PR_SET_CHILD_SUBREAPER)")
@@ -155,49 +193,3 @@ def umount(path):
     if lib.pyoci_umount(path.encode()) < 0:
         err = ffi.errno
         raise OSError(err, posix.strerror(err), path)
-
-
-def seccomp_filter(default_action, architectures, rules):
-    """BPF bytes for a filter: rules are (action, syscall nr, [(index, op, value, value_two)])."""
-    ctx = lib.pyoci_seccomp_new(default_action)
-    if ctx == ffi.NULL:
-        raise OSError(22, "seccomp_init: invalid default action")
-    try:
-        for arch in architectures:
-            err = lib.pyoci_seccomp_arch(ctx, arch.encode())
-            if err < 0:
-                raise OSError(-err, f"architecture {arch}")
-        for action, number, args in rules:
-            n = len(args)
-            err = lib.pyoci_seccomp_rule(
-                ctx, action, number, n,
-                ffi.new("unsigned int[]", [a[0] for a in args] or [0]),
-                ffi.new("int[]", [a[1] for a in args] or [0]),
-                ffi.new("unsigned long long[]", [a[2] for a in args] or [0]),
-                ffi.new("unsigned long long[]", [a[3] for a in args] or [0]),
-            )
-            if err < 0:
-                raise OSError(-err, f"rule for syscall {number}")
-        fd = posix.memfd_create("seccomp-bpf", posix.MFD_CLOEXEC)
-        try:
-            err = lib.pyoci_seccomp_export(ctx, fd)
-            if err < 0:
-                raise OSError(-err, "seccomp_export_bpf")
-            posix.lseek(fd, 0, 0)  # SEEK_SET
-            chunks = []
-            while True:
-                chunk = posix.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            posix.close(fd)
-    finally:
-        lib.pyoci_seccomp_free(ctx)
-
-
-def syscall_number(name):
-    """The native architecture's number for a syscall name, or None."""
-    number = lib.pyoci_seccomp_syscall(name.encode())
-    return None if number == -1 else number

@@ -39,13 +39,18 @@ def atomic_write(path, data, mode=0o600):
 def process_start_time(pid):
     """(start time in clock ticks, state letter) of pid, or None if it is gone."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
+        fd = posix.open(f"/proc/{pid}/stat", posix.O_RDONLY | posix.O_CLOEXEC)
+        try:
+            stat = posix.read(fd, 4096)  # one read: the kernel writes it whole, ~300 bytes
+        finally:
+            posix.close(fd)
     except (FileNotFoundError, ProcessLookupError):
         return None
-    # comm may hold spaces and parentheses: split after the last ')'.
-    fields = stat[stat.rindex(b")") + 2:].split()
-    return int(fields[19]), fields[0].decode()
+    # comm may hold spaces and parentheses: split after the last ')'.  As
+    # text: the bytes methods would be more of the interpreter to page in.
+    text = stat.decode(errors="replace")
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[19]), fields[0]
 
 
 def at_short_path(directory, name, action):

@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "seccomp_shim.h"
 
 void *pyoci_seccomp_new(unsigned int default_action)
 {

@@ -117,6 +117,18 @@ int pyoci_umount(const char *path);
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): `run` waits for an init that is not its child. */
 int pyoci_set_subreaper(void);
 
+/* sockets.c, the runtime's ends of its sockets to the child (all
+ * AF_UNIX SOCK_SEQPACKET, close-on-exec; -errno on failure): */
+/* the sync socket pair, into fds */
+int pyoci_socket_pair(int fds[2]);
+/* a socket listening at name (relative to the working directory) */
+int pyoci_listen(const char *name, int backlog);
+/* a socket connected to name */
+int pyoci_connect(const char *name);
+/* one message into buf (its length; 0 once the peer has gone), and the
+ * descriptor it carried in *passed_fd (-1 if none) */
+int pyoci_receive(int fd, void *buf, int size, int *passed_fd);
+
 /* Parent side, before the clone: a detached copy of the mount at source
  * (with its submounts when recursive), idmapped (on every mount of it when
  * idmap_all) through a user namespace with uid_map and gid_map ("inside
@@ -130,19 +142,6 @@ int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid
  * container's network namespace to set up the devices it moved there. */
 int pyoci_setns(int fd, int nstype);
 
-/* seccomp.c, parent side: build a filter with libseccomp and export it as
- * BPF for PYOCI_OP_SECCOMP.  Negative returns are -errno. */
-void *pyoci_seccomp_new(unsigned int default_action);
-int pyoci_seccomp_arch(void *ctx, const char *name);
-int pyoci_seccomp_arch_known(const char *name);
-int pyoci_seccomp_syscall(const char *name);
-int pyoci_seccomp_rule(void *ctx, unsigned int action, int syscall_nr, unsigned int nargs,
-                       const unsigned int *index, const int *op,
-                       const unsigned long long *value, const unsigned long long *value_two);
-int pyoci_seccomp_export(void *ctx, int fd);
-int pyoci_seccomp_action_available(unsigned int action);
 /* Load a BPF_PROG_TYPE_CGROUP_DEVICE program of count instructions and attach
  * it to the cgroup2 directory (devices.c).  Negative returns are -errno. */
 int pyoci_device_program_attach(const char *cgroup_dir, const void *insns, unsigned int count);
-int pyoci_seccomp_flags_supported(unsigned int flags);
-void pyoci_seccomp_free(void *ctx);

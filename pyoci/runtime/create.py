@@ -10,7 +10,6 @@ killed, its cgroups and state directory removed, so nothing is left behind.
 """
 import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
-import _socket  # not `socket`, which imports enum (a few ms per command)
 import sys
 import time
 
@@ -123,31 +122,33 @@ class Creation:
         return self.container
 
     def _launch(self, config, plan):
-        parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
-        start_sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        sync_fd, child_fd = native.socket_pair()
         try:
-            at_short_path(self.container.dir, START_SOCKET, start_sock.bind)
-            start_sock.listen(4)
-            self.clone_pid = native.spawn(plan, child_sock.fileno(), start_sock.fileno())
-            child_sock.close()
-            start_sock.close()
+            try:
+                start_fd = at_short_path(self.container.dir, START_SOCKET, lambda name: native.listen(name, 4))
+                try:
+                    self.clone_pid = native.spawn(plan, child_fd, start_fd)
+                finally:
+                    posix.close(start_fd)
+            finally:
+                posix.close(child_fd)  # the child has its copy: its exit ends the sync socket
             close_joins(plan)
-            self._answer(parent_sock, config, plan)
+            self._answer(sync_fd, config, plan)
         finally:
-            for sock in (parent_sock, child_sock, start_sock):
-                sock.close()
+            posix.close(sync_fd)
 
-    def _answer(self, sock, config, plan):
-        """Serve the child's sync points until it waits for start."""
+    def _answer(self, sync_fd, config, plan):
+        """Serve the child's sync points, on the sync socket sync_fd, until it
+        waits for start."""
         while True:
-            msg = messages.read_message(sock)
+            msg = native.read_message(sync_fd)
             if msg is None:
                 raise PyociError("container init exited during create")
             if msg.type == messages.MSG_USERNS:
                 write_id_maps(self.clone_pid, plan)
-                sock.send(ACK)
+                posix.write(sync_fd, ACK)
             elif msg.type == messages.MSG_PID:
-                self._got_pid(msg.pid or self.clone_pid, config, plan, sock)
+                self._got_pid(msg.pid or self.clone_pid, config, plan, sync_fd)
             elif msg.type == messages.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
                 # and "created" is the status from then on; the prestart,
@@ -160,28 +161,28 @@ class Creation:
 
                     run_hooks(hooks, "prestart", state)
                     run_hooks(hooks, "createRuntime", state)
-                sock.send(dumps(state).encode())
+                posix.write(sync_fd, dumps(state).encode())
             elif msg.type == messages.MSG_CONSOLE:
                 self._got_console(msg.fds)
-                sock.send(ACK)
+                posix.write(sync_fd, ACK)
             elif msg.type == messages.MSG_SECCOMP:
                 from pyoci.handover import send_seccomp_fd
 
                 send_seccomp_fd(msg.fds, config, self.init_pid, self.container.spec_state("creating"))
-                sock.send(ACK)
+                posix.write(sync_fd, ACK)
             elif msg.type == messages.MSG_READY:
                 self._ready()
                 return
             elif msg.type == messages.MSG_ERROR:
                 raise PyociError(msg.describe() + capability_hint(msg, plan))
 
-    def _got_pid(self, pid, config, plan, sock):
+    def _got_pid(self, pid, config, plan, sync_fd):
         if plan.fork_after:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self._join_cgroups(pid)
         # The init goes on with its mounts while the rest is done here: none
         # of it matters to the init before the next sync point.
-        sock.send(ACK)
+        posix.write(sync_fd, ACK)
         self._record_init(pid, config, plan)
 
     def _took_init(self, pid, config, plan):

@@ -9,7 +9,6 @@ close-on-exec in the child).  As a child subreaper, it collects a process
 that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.paths
-import _socket  # not `socket`, which imports enum (a few ms per command)
 
 from pyoci import cgroups, messages, native, paths, warmup
 from pyoci.errors import PyociError, WrongState
@@ -57,13 +56,15 @@ def execute(container, config, process, opts):
         # Inherited by the process until it is in the container's cgroups.
         set_affinity(0, initial, "process.execCPUAffinity.initial")
     native.set_subreaper()
-    parent_sock, child_sock = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    sync_fd, child_fd = native.socket_pair()
     pid = clone_pid = 0
     try:
-        clone_pid = native.spawn(plan, child_sock.fileno(), -1)
-        child_sock.close()
+        try:
+            clone_pid = native.spawn(plan, child_fd, -1)
+        finally:
+            posix.close(child_fd)  # the child has its copy: its exec or exit ends the sync socket
         close_joins(plan)
-        pid = _answer(parent_sock, clone_pid, record, config, opts, final)
+        pid = _answer(sync_fd, clone_pid, record, config, opts, final)
     except BaseException:
         for p in {pid, clone_pid} - {0}:
             try:
@@ -73,8 +74,7 @@ def execute(container, config, process, opts):
         raise
     finally:
         close_joins(plan)
-        parent_sock.close()
-        child_sock.close()
+        posix.close(sync_fd)
     if plan.fork_after:
         posix.waitpid(clone_pid, 0)  # the middle process has exited
     if opts.pid_file:
@@ -89,12 +89,12 @@ def execute(container, config, process, opts):
     return wait_for(pid)
 
 
-def _answer(sock, clone_pid, record, config, opts, final_cpus):
+def _answer(sync_fd, clone_pid, record, config, opts, final_cpus):
     """Serve the child's messages until it execs (EOF); the pid it reported.
     final_cpus: process.execCPUAffinity.final, set once it is in its cgroups."""
     pid = clone_pid
     while True:
-        msg = messages.read_message(sock)
+        msg = native.read_message(sync_fd)
         if msg is None:
             return pid
         if msg.type == messages.MSG_PID:
@@ -103,7 +103,7 @@ def _answer(sock, clone_pid, record, config, opts, final_cpus):
             if final_cpus:
                 set_affinity(pid, final_cpus, "process.execCPUAffinity.final")
             warmup.end()  # the launcher's helper kept the lock ready for this join
-            sock.send(ACK)
+            posix.write(sync_fd, ACK)
         elif msg.type == messages.MSG_CONSOLE:
             from pyoci.handover import send_fd
 
@@ -112,12 +112,12 @@ def _answer(sock, clone_pid, record, config, opts, final_cpus):
             finally:
                 for fd in msg.fds:
                     posix.close(fd)
-            sock.send(ACK)
+            posix.write(sync_fd, ACK)
         elif msg.type == messages.MSG_SECCOMP:
             from pyoci.handover import send_seccomp_fd
 
             send_seccomp_fd(msg.fds, config, pid, _exec_state(record))
-            sock.send(ACK)
+            posix.write(sync_fd, ACK)
         elif msg.type == messages.MSG_ERROR:
             raise PyociError(msg.describe())
         else:

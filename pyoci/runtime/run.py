@@ -20,7 +20,7 @@ def run(root, container_id, opts, detach=False, subreaper=True, keep=False):
     opts.keep_master = not detach and not opts.console_socket
     container, creation = create(root, container_id, opts)
     try:
-        start(root, container_id)
+        start(root, container_id, native.connect)  # the shim is loaded: no _socket
     except BaseException:
         delete_op.delete(root, container_id, force=True)
         raise

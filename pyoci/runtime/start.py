@@ -6,14 +6,17 @@ init reached execve (its end of the connection closes on exec); a message
 means a step after start failed.  Then the poststart hooks run.
 """
 import posix  # not os: see pyoci.paths
-import _socket  # not `socket`, which imports enum: a few ms on every start
 
 from pyoci.errors import PyociError, WrongState
 from pyoci.jsonio import dumps
 from pyoci.state import START_SOCKET, Container, at_short_path
 
 
-def start(root, container_id):
+def start(root, container_id, connect=None):
+    """connect(name): a SOCK_SEQPACKET connection to the start socket's name
+    in the working directory, as a descriptor.  `run`, which has the shim
+    loaded, passes pyoci.native.connect; `start` alone connects with _socket,
+    a smaller load than the shim."""
     container = Container(root, container_id)
     container.lock()
     try:
@@ -23,7 +26,7 @@ def start(root, container_id):
             # Release the init anyway: it has nothing to run and exits, so the
             # container is stopped and a plain delete removes it.
             try:
-                release(container)
+                release(container, connect or _socket_connect)
             except PyociError:
                 pass
             raise WrongState("cannot start a container without a process: config.json has none")
@@ -33,7 +36,7 @@ def start(root, container_id):
             if status == "creating":
                 raise WrongState("cannot start a container that is being created")
             raise WrongState("cannot start an already running container")
-        release(container)
+        release(container, connect or _socket_connect)
     finally:
         container.unlock()
     hooks = container.record.get("hooks")
@@ -43,20 +46,31 @@ def start(root, container_id):
         run_hooks(hooks, "poststart", container.spec_state("running"), fatal=False)
 
 
-def release(container):
+def release(container, connect):
     state = container.spec_state("created")
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     try:
-        try:
-            at_short_path(container.dir, START_SOCKET, sock.connect)
-        except OSError:
-            raise WrongState("cannot start a container that has stopped") from None
-        sock.send(dumps(state).encode())
+        fd = at_short_path(container.dir, START_SOCKET, connect)
+    except OSError:
+        raise WrongState("cannot start a container that has stopped") from None
+    try:
+        posix.write(fd, dumps(state).encode())
         posix.unlink(container.start_socket)
-        reply = sock.recv(4096)  # one message (SOCK_SEQPACKET), if any
+        reply = posix.read(fd, 4096)  # one message (SOCK_SEQPACKET), if any
     finally:
-        sock.close()
+        posix.close(fd)
     if reply:
         from pyoci import messages  # only for a failure: start is on every engine's hot path
 
         raise PyociError(messages.Message(reply).describe())
+
+
+def _socket_connect(name):
+    import _socket  # not `socket`, which imports enum: a few ms on every start
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    try:
+        sock.connect(name)
+    except BaseException:
+        sock.close()
+        raise
+    return sock.detach()

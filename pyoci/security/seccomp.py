@@ -55,7 +55,7 @@ def action_value(name, errno_ret, field, errno_field):
 
 def compile_profile(profile, log=None):
     """(bpf bytes, SECCOMP_FILTER_FLAG_* bits) for linux.seccomp."""
-    from pyoci import native
+    from pyoci.security import libseccomp
 
     default = action_value(profile["defaultAction"], profile.get("defaultErrnoRet"), "linux.seccomp.defaultAction",
                            "linux.seccomp.defaultErrnoRet")
@@ -79,7 +79,7 @@ def compile_profile(profile, log=None):
         indexes = [a[0] for a in args]
         groups = [args] if len(set(indexes)) == len(indexes) else [[a] for a in args]
         for name in syscall["names"]:
-            number = native.syscall_number(name)
+            number = libseccomp.syscall_number(name)
             if number is None:
                 if log:
                     log.debug(f"{field}: syscall {name} is unknown here, skipped")
@@ -90,6 +90,6 @@ def compile_profile(profile, log=None):
             raise ConfigError("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a seccomp agent to listen here")
         flags |= NEW_LISTENER
     try:
-        return native.seccomp_filter(default, archs, rules), flags
+        return libseccomp.seccomp_filter(default, archs, rules), flags
     except OSError as e:
         raise ConfigError(f"linux.seccomp: {e.strerror}: {posix.strerror(e.errno).lower()}") from None

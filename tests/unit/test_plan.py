@@ -903,7 +903,7 @@ def test_without_a_mount_namespace_the_host_is_never_repropagated_or_pivoted(con
 
 
 def test_seccomp_loads_late_with_no_new_privs_and_early_without(config, compile_):
-    pytest.importorskip("pyoci.native", reason="the C shim (with libseccomp) is not built")
+    pytest.importorskip("pyoci.security.libseccomp", reason="the libseccomp extension is not built")
     config["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
                                   "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}
     config["process"]["noNewPrivileges"] = True
