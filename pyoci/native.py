@@ -2,8 +2,9 @@
 
 Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
 into the C structures (every string allocated before clone, so the child
-never allocates) and clones the child; pyoci.messages decodes what it
-sends back.
+never allocates) and clones the child.  It also holds the runtime's ends of
+the sockets to the child (the sync pair, the start socket): read_message
+receives what the child sends back, and pyoci.messages decodes it.
 """
 import posix  # not os: see pyoci.paths
 
@@ -172,7 +173,8 @@ def read_message(fd):
 
 
 def _checked(result, what):
-    """result of a call that returns -errno on failure."""
+    """The result of a shim call that returns -errno on failure; OSError
+    naming what on one."""
     if result < 0:
         raise OSError(-result, posix.strerror(-result), what)
     return result
