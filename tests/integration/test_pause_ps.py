@@ -155,10 +155,8 @@ def test_delete_ends_a_process_that_keeps_forking(runtime):
     cannot outrun the kills."""
     cid, pid = created(runtime, ["sh", "-c", "while true; do sleep 1000 & done"], mutate=without_pid_namespace_limited)
     runtime("start", cid, check=True)
-    deadline = time.monotonic() + 10  # a loaded host forks slowly: wait for the loop to be well under way
-    while len(pids := json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)) <= 10:
-        assert time.monotonic() < deadline, pids
-        time.sleep(0.05)
+    pids = ps_pids(runtime, cid, lambda p: len(p) > 10)  # a loaded host forks slowly: wait for the loop
+    assert len(pids) > 10, pids
     runtime("delete", "--force", cid, check=True)
     assert all(process_state(p) in (None, "Z") for p in pids + [pid])
 
