@@ -6,6 +6,7 @@ never allocates) and clones the child.  It also holds the runtime's ends of
 the sockets to the child (the sync pair, the start socket): read_message
 receives what the child sends back, and pyoci.messages decodes it.
 """
+import errno
 import posix  # not os: see pyoci.paths
 
 from pyoci import messages
@@ -163,7 +164,11 @@ def read_message(fd):
     """The child's next message on the sync socket, or None once it has gone away."""
     buf = ffi.new("char[]", messages.SIZE)
     passed_fd = ffi.new("int *")
-    size = _checked(lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd), "recvmsg")
+    # A signal ends the wait with -EINTR; the loop's next turn runs its
+    # Python handler (which may raise) before waiting again, as PEP 475 does.
+    while (size := lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd)) == -errno.EINTR:
+        pass
+    _checked(size, "recvmsg")
     fds = [passed_fd[0]] if passed_fd[0] >= 0 else []
     if size < messages.SIZE:
         for fd in fds:

@@ -78,10 +78,9 @@ int pyoci_receive(int fd, void *buf, int size, int *passed_fd)
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
                          .msg_controllen = sizeof(control.bytes)};
     *passed_fd = -1;
-    ssize_t n;
-    do
-        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
+    /* EINTR goes back to the caller, which runs Python's signal handlers
+     * (create's undo on SIGTERM) before it asks again. */
+    ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0)  /* reset: the child died with a message unread; as for its end */
         return errno == ECONNRESET ? 0 : -errno;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))

@@ -434,12 +434,15 @@ def test_state_output_is_json_after_errors(runtime):
     assert state["id"] == cid and state["status"] == "created"
 
 
-def test_create_terminated_during_a_hook_leaves_nothing(runtime):
+# createRuntime hooks run in create's own process; createContainer hooks in
+# the child, while create waits on the sync socket for its next message.
+@pytest.mark.parametrize("hook", ["createRuntime", "createContainer"])
+def test_create_terminated_during_a_hook_leaves_nothing(runtime, hook):
     import signal
     import subprocess
 
     def mutate(config):
-        config["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"]}]}
+        config["hooks"] = {hook: [{"path": "/bin/sleep", "args": ["sleep", "30"]}]}
 
     cid = runtime.new_id("bad")
     bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate)
