@@ -83,7 +83,7 @@ def dump(container, binary, opts):
     # A pre-dump saves memory only: the rest comes with the dump after it.
     if not opts.pre_dump:
         hierarchies = cgroups.hierarchies()
-        args += externals.dump_mounts(config, record["bundle"], record["cgroup"]["dirs"], hierarchies, pid)
+        args += externals.dump_mounts(config, record["bundle"], record["cgroup"]["shown"], hierarchies, pid)
         externals.write_descriptors(opts.image_path, pid)
 
     action = "pre-dump" if opts.pre_dump else "dump"

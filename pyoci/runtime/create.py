@@ -69,6 +69,7 @@ class Creation:
         self.clone_pid = 0
         self.init_pid = 0
         self.cgroup_dirs = {}
+        self.shown_dirs = {}  # what a "cgroup" mount shows: cgroup_dirs, or the caller's where skipped
         self.cgroups_made = []
         self.hierarchies = []
         self.master_fd = None
@@ -113,7 +114,7 @@ class Creation:
 
                 rootfs = rootfs_path(config, opts.bundle)
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
-            self.cgroup_dirs = cgroup_dirs
+            self.cgroup_dirs, self.shown_dirs = cgroup_dirs, shown_dirs
             self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
             resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []))
             self._launch(config, plan)
@@ -223,7 +224,8 @@ class Creation:
             "owner": "",
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
-            "cgroup": {"dirs": self.cgroup_dirs, "made": self.cgroups_made,
+            # "shown": checkpoint names the "cgroup" mount's binds to CRIU from it.
+            "cgroup": {"dirs": self.cgroup_dirs, "shown": self.shown_dirs, "made": self.cgroups_made,
                        "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),

@@ -31,15 +31,16 @@ def _is_bind(mount, index):
     return mount.get("type") == "bind" or parse_options(mount.get("options", []), f"mounts[{index}].options").is_bind
 
 
-def _binds(config, bundle, cgroup_dirs, hierarchies):
+def _binds(config, bundle, shown_dirs, hierarchies):
     """(mount point in the container, host source) of every bind from the
-    host: config.json's, the cgroup mount's, and the devices (bound in a
-    user namespace; elsewhere nodes, which CRIU does not look up)."""
+    host: config.json's, the cgroup mount's (from shown_dirs, the cgroups
+    it shows), and the devices (bound in a user namespace; elsewhere nodes,
+    which CRIU does not look up)."""
     found = []
     for i, mount in enumerate(config.get("mounts", [])):
         dest = paths.normpath("/" + mount["destination"])
         if mount.get("type") == "cgroup":
-            found += [(point, source) for source, point in cgroup_binds(dest, cgroup_dirs, hierarchies)]
+            found += [(point, source) for source, point in cgroup_binds(dest, shown_dirs, hierarchies)]
         elif _is_bind(mount, i):
             found.append((dest, paths.join(bundle, mount.get("source", ""))))
     devices = config.get("linux", {}).get("devices", [])
@@ -49,11 +50,11 @@ def _binds(config, bundle, cgroup_dirs, hierarchies):
     return found + [(d["path"], d["path"]) for d in devices]
 
 
-def dump_mounts(config, bundle, cgroup_dirs, hierarchies, init_pid):
+def dump_mounts(config, bundle, shown_dirs, hierarchies, init_pid):
     """--external mnt[POINT]:KEY for criu dump: a bind's key is its mount
     point; every masked file (/dev/null bound over it) has the key /dev/null.
     A masked directory is a tmpfs of the container's own, not a bind."""
-    args = [arg for point, _source in _binds(config, bundle, cgroup_dirs, hierarchies)
+    args = [arg for point, _source in _binds(config, bundle, shown_dirs, hierarchies)
             for arg in ("--external", f"mnt[{point}]:{point}")]
     for path in config.get("linux", {}).get("maskedPaths", []):
         point = paths.normpath("/" + path)
@@ -63,9 +64,9 @@ def dump_mounts(config, bundle, cgroup_dirs, hierarchies, init_pid):
     return args
 
 
-def restore_mounts(config, bundle, cgroup_dirs, hierarchies):
+def restore_mounts(config, bundle, shown_dirs, hierarchies):
     """--external mnt[KEY]:SOURCE for criu restore."""
-    sources = dict(_binds(config, bundle, cgroup_dirs, hierarchies))
+    sources = dict(_binds(config, bundle, shown_dirs, hierarchies))
     if config.get("linux", {}).get("maskedPaths"):
         sources[NULL] = NULL
     return [arg for key, source in sources.items() for arg in ("--external", f"mnt[{key}]:{source}")]

@@ -137,7 +137,7 @@ class Restoration(Creation):
         args = ["--root", rootfs, "--restore-detached", "--restore-sibling", "--pidfile", pid_file]
         args += criu.shared_args(wanted, LOG_FILE)
         args += externals.inherit_stdio(wanted.image_path)
-        args += externals.restore_mounts(config, opts.bundle, self.cgroup_dirs, self.hierarchies)
+        args += externals.restore_mounts(config, opts.bundle, self.shown_dirs, self.hierarchies)
         args += externals.cgroup_roots(self.cgroup_dirs, self.hierarchies)
         if wanted.lsm_profile:
             args += ["--lsm-profile", wanted.lsm_profile]

@@ -291,6 +291,23 @@ def test_cgroups_skipped_without_delegation(rootless):
         assert any(r["level"] == "debug" and "skipped" in r["msg"] and "rootless" in r["msg"] for r in records)
 
 
+def test_checkpoint_of_a_container_without_its_cgroups_gets_to_criu(rootless):
+    """The "cgroup" mount of a container whose cgroups were skipped shows
+    the user's own: checkpoint names its binds to CRIU from what it shows.
+    CRIU itself may refuse an unprivileged caller; whatever it says, the
+    runtime reports it as an error of its own, and the container runs on."""
+    rl = rootless
+    cid = rl.new_id()
+    proc = rl("run", "--detach", "-b", rl.bundle(["sleep", "1000"]), cid)
+    assert proc.returncode == 0, proc.stderr
+    images = rl.owned_dir("images")
+    proc = rl("checkpoint", "--image-path", images, "--leave-running", cid)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if proc.returncode != 0:
+        assert proc.returncode == 1 and "criu" in proc.stderr.lower(), proc.stderr
+    assert rl.state(cid)["status"] == "running"
+
+
 def test_delegated_cgroup_is_used(rootless, delegated):
     rl = rootless
     cid = rl.new_id()
