@@ -76,6 +76,7 @@ class Rootless:
         self.xdg = self.owned_dir("xdg", 0o700)
         self.root = os.path.join(self.xdg, self.name)
         self.ids = []
+        self.subids = range(0)  # the /etc/subuid range the subids fixture gave the user
 
     @property
     def is_pyoci(self):
@@ -139,23 +140,49 @@ def rootless(runtime, user):
     try:
         yield rl
     finally:
-        rl.cleanup()
-        stray = processes_of({user.uid} | set(range(SUBID_BASE, SUBID_BASE + SUBID_SIZE)))
-        for pid in stray:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(base)
+        try:
+            rl.cleanup()
+        finally:
+            # The user is this module's own, and so are the ids given to it:
+            # whatever runs as them was started here.
+            stray = processes_of({user.uid} | set(rl.subids))
+            for pid in stray:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            shutil.rmtree(base)
     assert stray == [], f"processes of the rootless user left behind: {stray}"
     for cid in rl.ids:
         assert_nothing_left(rl.root, cid, base, rl.rootfs)
 
 
+def free_subid_base():
+    """The first range of SUBID_SIZE ids from SUBID_BASE up that no line of
+    /etc/subuid or /etc/subgid gives anyone."""
+    taken = []
+    for path in SUBID_FILES:
+        try:
+            with open(path) as f:
+                lines = f.read().split()
+        except FileNotFoundError:
+            continue
+        for line in lines:  # name:first:count
+            fields = line.split(":")
+            if len(fields) == 3 and fields[1].isdigit() and fields[2].isdigit():
+                taken.append((int(fields[1]), int(fields[1]) + int(fields[2])))
+    base = SUBID_BASE
+    while any(first < base + SUBID_SIZE and base < end for first, end in taken):
+        base += SUBID_SIZE
+    return base
+
+
 @pytest.fixture
-def subids(user):
-    """A /etc/subuid and /etc/subgid range for the user; both files get
-    back exactly what they held."""
+def subids(rootless, user):
+    """A /etc/subuid and /etc/subgid range for the user, one nobody else
+    has; both files get back exactly what they held."""
+    base = free_subid_base()
+    rootless.subids = range(base, base + SUBID_SIZE)
     saved = {}
     for path in SUBID_FILES:
         try:
@@ -168,8 +195,8 @@ def subids(user):
             with open(path, "ab") as f:
                 if before and not before.endswith(b"\n"):
                     f.write(b"\n")
-                f.write(f"{user.name}:{SUBID_BASE}:{SUBID_SIZE}\n".encode())
-        yield SUBID_BASE
+                f.write(f"{user.name}:{base}:{SUBID_SIZE}\n".encode())
+        yield base
     finally:
         for path, before in saved.items():
             if before is None:
@@ -184,6 +211,8 @@ def delegated(user):
     """A cgroup handed to the user in the memory and pids hierarchies (v1:
     chowned to it), as an administrator delegates one; its path from the
     hierarchies' roots."""
+    if not all(os.path.isdir(os.path.join(CGROUP_ROOT, c)) for c in ("memory", "pids")):
+        pytest.skip("no v1 memory and pids hierarchies to delegate a cgroup from")
     name = f"/t-rl-{uuid.uuid4().hex[:8]}"
     try:
         for controller in ("memory", "pids"):
@@ -308,7 +337,9 @@ def test_checkpoint_of_a_container_without_its_cgroups_gets_to_criu(rootless):
     assert rl.state(cid)["status"] == "running"
 
 
-def test_delegated_cgroup_is_used(rootless, delegated):
+# delegated before rootless: pytest ends fixtures in the reverse order, so
+# the containers are deleted before the delegated cgroup is removed.
+def test_delegated_cgroup_is_used(delegated, rootless):
     rl = rootless
     cid = rl.new_id()
 
@@ -412,9 +443,12 @@ def test_no_user_namespace_fails(rootless):
 
 def test_a_range_without_subuid_fails(rootless):
     rl = rootless
+    if not shutil.which("newuidmap"):
+        pytest.skip("newuidmap is not installed (Debian package uidmap)")
     cid = rl.new_id()
 
     def mutate(config):
         config["linux"]["uidMappings"].append({"containerID": 1, "hostID": SUBID_BASE, "size": SUBID_SIZE})
 
-    assert_failed_cleanly(rl, rl("run", "-b", rl.bundle(["true"], mutate), cid), cid, "uid")
+    proc = rl("run", "-b", rl.bundle(["true"], mutate), cid)
+    assert_failed_cleanly(rl, proc, cid, "newuidmap", "not allowed")
