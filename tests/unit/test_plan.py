@@ -6,6 +6,7 @@ No root, no clone: compile_plan only opens namespace files to join (and
 /proc/self/ns/* is there for anyone), everything else is data.
 """
 import os
+import posix
 import resource
 import shutil
 import signal
@@ -836,11 +837,10 @@ def test_globals_root_made_absolute(tmp_path, monkeypatch):
     assert ctx.root == os.path.join(str(tmp_path), "state-dir")
 
 
-def test_globals_default_root():
-    from pyoci.cli import xdg_root
-
+def test_globals_default_root(monkeypatch):
+    monkeypatch.delitem(posix.environ, b"XDG_RUNTIME_DIR", raising=False)
     ctx, rest = parse("list")
-    assert ctx.root == os.path.abspath(xdg_root() or "/run/pyoci")
+    assert ctx.root == "/run/pyoci"
     assert rest == ["list"]
     assert ctx.log_format == "text" and ctx.rootless == "auto" and not ctx.systemd_cgroup and not ctx.debug
 

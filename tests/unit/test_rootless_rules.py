@@ -172,6 +172,9 @@ def test_helper_found_on_a_default_path_without_path(monkeypatch, tmp_path):
     monkeypatch.setitem(posix.environ, b"PATH", str(tmp_path).encode())
     assert paths.which("newuidmap") == str(helper)
     monkeypatch.setitem(posix.environ, b"PATH", b"")
+    assert paths.which("newuidmap") != str(helper)
+    monkeypatch.setattr(paths, "DEFAULT_PATH", str(tmp_path))
+    assert paths.which("newuidmap") == str(helper)
     assert paths.which("no-such-helper-anywhere") is None
 
 
