@@ -144,11 +144,20 @@ def check_feature(binary, feature, flag):
 def start(binary, action, args, config=None, pass_fds=(), preexec_fn=None):
     """CRIU running `action`, with pyoci's stdio (restore hands it on);
     config is the user's configuration file, read before args."""
-    import subprocess
-
     if config:
         args = [*args, "--config", config]
-    return subprocess.Popen([binary, action, *args], pass_fds=pass_fds, preexec_fn=preexec_fn)
+    return popen([binary, action, *args], pass_fds, preexec_fn)
+
+
+def popen(argv, pass_fds=(), preexec_fn=None):
+    """CRIU's process; a preexec_fn that failed (it said why on stderr) as
+    an error of pyoci's, where subprocess raises one of its own."""
+    import subprocess
+
+    try:
+        return subprocess.Popen(argv, pass_fds=pass_fds, preexec_fn=preexec_fn)
+    except subprocess.SubprocessError as e:
+        raise PyociError(f"{argv[0]} could not be started: {e}") from None
 
 
 def finish(proc, action, log_path, said=None):

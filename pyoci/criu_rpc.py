@@ -15,7 +15,6 @@ encoded and decoded here (rpc.proto in CRIU's source has their numbers).
 """
 import posix  # not os: see pyoci.paths
 import socket
-import subprocess
 import tempfile
 
 from pyoci import criu
@@ -146,8 +145,8 @@ class Worker:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             with theirs:  # only CRIU's: its exit is then the end of ours
                 try:
-                    self.proc = subprocess.Popen([binary, "swrk", str(theirs.fileno())],
-                                                 pass_fds=(*pass_fds, theirs.fileno()), preexec_fn=preexec_fn)
+                    self.proc = criu.popen([binary, "swrk", str(theirs.fileno())],
+                                           (*pass_fds, theirs.fileno()), preexec_fn)
                 except BaseException:
                     ours.close()
                     raise
