@@ -16,13 +16,19 @@ CREATE_FLAGS = [
 DRY_RUN = Flag("--dry-run", "dry_run", None, False, "print the launch plan; create nothing")
 
 
-def create_options(ctx, args):
-    if args.preserve_fds < 0:
-        raise PyociError("--preserve-fds: must not be negative")
+def make_default_root(ctx):
+    """The default --root under $XDG_RUNTIME_DIR, made as runc makes it,
+    by the commands that make containers in it."""
     if ctx.root_in_xdg:
         from pyoci.rootless import make_xdg_root
 
         make_xdg_root(ctx.root)
+
+
+def create_options(ctx, args):
+    if args.preserve_fds < 0:
+        raise PyociError("--preserve-fds: must not be negative")
+    make_default_root(ctx)
     from pyoci.runtime.create import Options
 
     return Options(bundle=args.bundle, console_socket=args.console_socket, pid_file=args.pid_file,

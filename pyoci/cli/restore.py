@@ -1,6 +1,7 @@
 """Restore a container from checkpoint's CRIU images (checkpoint/restore: the create of a restored container)."""
 from pyoci.cli import CONTAINER_ID, Flag
 from pyoci.cli.checkpoint import CRIU_FLAGS, criu_options
+from pyoci.cli.create import make_default_root
 
 # CRIU's flags only restore takes
 RESTORE_CRIU_FLAGS = [
@@ -23,6 +24,7 @@ POSITIONALS = CONTAINER_ID
 def run(ctx, args):
     from pyoci.runtime.restore import RestoreOptions, restore
 
+    make_default_root(ctx)
     opts = RestoreOptions(ctx.criu, criu_options(args, CRIU_FLAGS + RESTORE_CRIU_FLAGS), bundle=args.bundle,
                           console_socket=args.console_socket, pid_file=args.pid_file, no_pivot=args.no_pivot,
                           systemd_cgroup=ctx.systemd_cgroup, rootless=ctx.rootless)

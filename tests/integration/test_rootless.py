@@ -302,6 +302,15 @@ def test_default_root_is_under_xdg_runtime_dir(rootless):
     assert not os.path.exists(os.path.join(rl.xdg, rl.name, cid))
 
 
+def test_restore_makes_the_default_root_as_create_does(rootless):
+    rl = rootless
+    cid = rl.new_id()
+    proc = rl("restore", "--image-path", rl.owned_dir("no-images"), "-b", rl.bundle(["true"]), cid, with_root=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert os.stat(os.path.join(rl.xdg, rl.name)).st_mode & 0o7777 == 0o1700
+    assert not os.path.exists(os.path.join(rl.xdg, rl.name, cid))
+
+
 def test_cgroups_skipped_without_delegation(rootless):
     rl = rootless
     cid = rl.new_id()
