@@ -65,7 +65,7 @@ def move_devices(devices, pid):
                 # A name template (eth%d) is the kernel's to fill; the index stays with
                 # the device unless the namespace already uses it.
                 moved.append((field, {"index": index} if "%d" in name else {"ifname": name}, addresses))
-        _inside(target, lambda: _set_up(moved))
+        inside(target, lambda: _set_up(moved))
     finally:
         posix.close(target)
 
@@ -82,8 +82,9 @@ def _address(msg):
             "local": msg.get_attr("IFA_LOCAL"), "broadcast": msg.get_attr("IFA_BROADCAST")}
 
 
-def _inside(target, action):
-    """Run action with this (single-threaded) process in the namespace target."""
+def inside(target, action):
+    """Run action with this (single-threaded) process in the network
+    namespace target (an fd), and come back."""
     own = posix.open("/proc/self/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
     try:
         native.setns(target, FLAGS["network"])

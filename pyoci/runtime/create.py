@@ -155,13 +155,7 @@ class Creation:
                 # and "created" is the status from then on; the prestart,
                 # createRuntime and createContainer hooks (steps 3-5) read it.
                 # (runc passes "creating" here; the spec and crun say created.)
-                state = self.container.spec_state("created")
-                hooks = config.get("hooks")
-                if hooks:
-                    from pyoci.hooks import run_hooks
-
-                    run_hooks(hooks, "prestart", state)
-                    run_hooks(hooks, "createRuntime", state)
+                state = self._runtime_hooks(config)
                 posix.write(sync_fd, dumps(state).encode())
             elif msg.type == messages.MSG_CONSOLE:
                 self._got_console(msg.fds)
@@ -241,6 +235,18 @@ class Creation:
             "has_process": config.get("process") is not None,
         }
         self.container.save(self.record)
+
+    def _runtime_hooks(self, config):
+        """Run the prestart and createRuntime hooks on the state "created";
+        that state (createContainer's hooks read it too)."""
+        state = self.container.spec_state("created")
+        hooks = config.get("hooks")
+        if hooks:
+            from pyoci.hooks import run_hooks
+
+            run_hooks(hooks, "prestart", state)
+            run_hooks(hooks, "createRuntime", state)
+        return state
 
     def _got_console(self, fds):
         if not fds:

@@ -22,7 +22,7 @@ import posix  # not os: see pyoci.paths
 from pyoci import cgroups, criu, criu_rpc, native, paths
 from pyoci.errors import PyociError
 from pyoci.plan.compile import rootfs_path
-from pyoci.plan.namespaces import FLAGS, namespace_types
+from pyoci.plan.namespaces import namespace_types
 from pyoci.runtime import criu_externals as externals
 from pyoci.runtime.create import Creation, Options, create
 from pyoci.runtime.run import wait_then_delete
@@ -205,13 +205,7 @@ class Restoration(Creation):
         types = namespace_types(config)
         if "network" in types and not types["network"]:
             loopback_up(pid)
-        hooks = config.get("hooks")
-        if hooks:
-            from pyoci.hooks import run_hooks
-
-            state = self.container.spec_state("created")  # as create's hooks read it
-            run_hooks(hooks, "prestart", state)
-            run_hooks(hooks, "createRuntime", state)
+        self._runtime_hooks(config)
 
     def _note_time_namespace(self, pid):
         """CRIU restores the tree in a time namespace of its own (its clocks
@@ -229,25 +223,22 @@ def loopback_up(pid):
     import fcntl
     import struct
 
-    own = posix.open("/proc/self/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
+    from pyoci.network_devices import inside
+
+    def up():
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        try:
+            flags = struct.unpack_from("16sh", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS,
+                                                           struct.pack("16sh22x", b"lo", 0)))[1]
+            fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP | IFF_RUNNING))
+        finally:
+            sock.close()
+
+    target = posix.open(f"/proc/{pid}/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
     try:
-        target = posix.open(f"/proc/{pid}/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
-        try:
-            native.setns(target, FLAGS["network"])
-        finally:
-            posix.close(target)
-        try:
-            sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
-            try:
-                flags = struct.unpack_from("16sh", fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS,
-                                                               struct.pack("16sh22x", b"lo", 0)))[1]
-                fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack("16sh22x", b"lo", flags | IFF_UP | IFF_RUNNING))
-            finally:
-                sock.close()
-        finally:
-            native.setns(own, FLAGS["network"])
+        inside(target, up)
     finally:
-        posix.close(own)
+        posix.close(target)
 
 
 def restore(root, container_id, opts, detach=False, subreaper=True):
