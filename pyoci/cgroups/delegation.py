@@ -23,7 +23,7 @@ import posix  # not os: see pyoci.paths
 
 from pyoci import paths, rootless
 from pyoci.cgroups import own_cgroups, own_path
-from pyoci.cgroups.resources import controllers_needed
+from pyoci.cgroups.resources import controllers_needed, v1_hierarchy, v2_hierarchy
 from pyoci.errors import ConfigError
 
 
@@ -78,9 +78,4 @@ def applicable_resources(resources, usable, hierarchies, log):
 
 def hierarchy_for(v1, v2, hierarchies):
     """The hierarchy that holds a controller: its v1 one, else cgroup2."""
-    for h in hierarchies:
-        if not h.v2 and v1 in h.controllers:
-            return h
-    if v2 is not None:
-        return next((h for h in hierarchies if h.v2), None)
-    return None
+    return v1_hierarchy(hierarchies, v1) or (v2_hierarchy(hierarchies) if v2 is not None else None)

@@ -42,30 +42,30 @@ def write(directory, name, value, field):
         raise ConfigError(f"{field}: cannot write {value} to {name}: {posix.strerror(e.errno).lower()}") from None
 
 
+def v1_hierarchy(hierarchies, controller):
+    return next((h for h in hierarchies if not h.v2 and controller in h.controllers), None)
+
+
+def v2_hierarchy(hierarchies):
+    return next((h for h in hierarchies if h.v2), None)
+
+
+# dirs may lack a hierarchy: a rootless container skips those it may not use.
 def v1_dir(dirs, hierarchies, controller):
-    # dirs may lack a hierarchy: a rootless container skips those it may not use.
-    for h in hierarchies:
-        if not h.v2 and controller in h.controllers:
-            return dirs.get(h.mountpoint)
-    return None
+    h = v1_hierarchy(hierarchies, controller)
+    return dirs.get(h.mountpoint) if h else None
 
 
 def v2_dir(dirs, hierarchies):
-    for h in hierarchies:
-        if h.v2:
-            return dirs.get(h.mountpoint)
-    return None
-
-
-def _v2_hierarchy(hierarchies):
-    return next((h for h in hierarchies if h.v2), None)
+    h = v2_hierarchy(hierarchies)
+    return dirs.get(h.mountpoint) if h else None
 
 
 def enable_v2(controller, dirs, hierarchies, field):
     """The cgroup2 directory for controller, with it enabled in every
     ancestor's cgroup.subtree_control (a v2 controller's files exist only
     where the parent hands it down), as runc does; None without one."""
-    h = _v2_hierarchy(hierarchies)
+    h = v2_hierarchy(hierarchies)
     if h is None or h.mountpoint not in dirs:
         return None
     target = dirs[h.mountpoint]

@@ -42,7 +42,7 @@ def capability_masks(process, log):
     # ambient ones without inheritable: drop them the same way.
     raisable = masks["ambient"] & masks["inheritable"] & masks["permitted"]
     if raisable != masks["ambient"]:
-        dropped = [name for bit, name in enumerate(capabilities.NAMES) if (masks["ambient"] & ~raisable) >> bit & 1]
+        dropped = capabilities.names(masks["ambient"] & ~raisable)
         log.warning(f"process.capabilities.ambient: {', '.join(dropped)} not raised: an ambient capability "
                     "must also be inheritable and permitted")
         masks["ambient"] = raisable
