@@ -57,12 +57,13 @@ def update(root, container_id, resources):
         if "limit" in memory and "swap" not in memory and "swap" in recorded.get("memory", {}):
             cgroup_resources.check_memory_swap(dict(recorded["memory"], **memory))
         found = cgroups.hierarchies()
-        if any(h.mountpoint not in dirs for h in found):
-            # Created rootless, without the cgroups it could not use (pyoci.cgroups.delegation).
-            from pyoci.cgroups.delegation import applicable_resources
-            from pyoci.log import log
+        # What create would apply: no device rules from a caller the kernel
+        # refuses them, no limit where the container has no cgroup (created
+        # rootless without it). For the host's root with every cgroup, all.
+        from pyoci.cgroups.delegation import applicable_resources
+        from pyoci.log import log
 
-            resources = applicable_resources(resources, dirs, found, log)
+        resources = applicable_resources(resources, dirs, found, log)
         cgroup_resources.apply(resources, dirs, found)
         record["resources"] = merged(recorded, resources)
         container.save(record)
