@@ -30,11 +30,10 @@ class BuildPackage(build_py):
                 shutil.copy(os.path.join("spec", name), target)
         sys.path.insert(0, HERE)  # the build's own tools, from the source tree
         from pyoci import module_archive
-        from pyoci.jsonio import loads
+        from pyoci.spec.load import read_schema
         from pyoci.spec.validator import generate
 
-        with open(os.path.join("spec", "config-schema.json"), "rb") as f:
-            source = generate(loads(f.read()))
+        source = generate(read_schema("config-schema.json"))
         with open(os.path.join(package, "spec", "config_schema.py"), "w") as f:
             f.write('"""config-schema.json\'s check, generated at build time by pyoci.spec.validator."""\n' + source)
         module_archive.write(package)

@@ -11,7 +11,7 @@ direct write first, the helper when the kernel says EPERM.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import paths
+from pyoci import paths, rootless
 from pyoci.errors import PyociError
 from pyoci.plan.mounts import id_map_text
 from pyoci.plan.namespaces import setgroups_allowed
@@ -40,7 +40,8 @@ def init_may_setgroups(config, log):
     inherits that); an unprivileged caller only in a new namespace whose
     setgroups it did not deny itself (in a joined one, as in runc, never)."""
     if posix.geteuid() == 0:
-        allowed = setgroups_allowed()
+        # The initial user namespace always allows it: no file to read there.
+        allowed = not rootless.in_user_namespace() or setgroups_allowed()
     else:
         linux = config.get("linux", {})
         new_userns = any(ns["type"] == "user" and not ns.get("path") for ns in linux.get("namespaces", []))

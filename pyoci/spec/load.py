@@ -8,13 +8,6 @@ from pyoci import paths
 from pyoci.errors import ConfigError
 from pyoci.jsonio import loads
 
-_PACKAGE = paths.dirname(paths.dirname(paths.abspath(__file__)))
-# Installed: the build copies spec/*.json into pyoci/schema.  Source tree: spec/.
-SCHEMA_DIR = next(
-    (d for d in (paths.join(_PACKAGE, "schema"), paths.join(paths.dirname(_PACKAGE), "spec")) if paths.isdir(d)),
-    None,
-)
-
 
 def json_path(parts):
     out = ""
@@ -24,7 +17,14 @@ def json_path(parts):
 
 
 def read_schema(name):
-    with open(paths.join(SCHEMA_DIR, name)) as f:
+    """A schema of spec/: installed, the build's copy in pyoci/schema; in a
+    source tree, spec/ itself.  (Not create's path: it runs the generated
+    check.)"""
+    package = paths.dirname(paths.dirname(paths.abspath(__file__)))
+    for directory in (paths.join(package, "schema"), paths.join(paths.dirname(package), "spec")):
+        if paths.isdir(directory):
+            break
+    with open(paths.join(directory, name)) as f:
         return loads(f.read())
 
 

@@ -165,6 +165,17 @@ def test_additional_gids_need_setgroups(caller):
     assert idmap.init_may_setgroups(config, Recorder())
 
 
+def test_root_may_setgroups_unless_its_user_namespace_denies_it(caller, monkeypatch):
+    denied = {"self": True}
+    monkeypatch.setattr(idmap, "setgroups_allowed", lambda: not denied["self"])
+    caller(0)
+    assert idmap.init_may_setgroups(rootless_config(), Recorder())  # the initial namespace: always
+    caller(0, in_userns=True)
+    assert not idmap.init_may_setgroups(rootless_config(), Recorder())
+    denied["self"] = False
+    assert idmap.init_may_setgroups(rootless_config(), Recorder())
+
+
 def test_helper_found_on_a_default_path_without_path(monkeypatch, tmp_path):
     helper = tmp_path / "newuidmap"
     helper.write_text("#!/bin/sh\n")

@@ -2,8 +2,6 @@
 same verdict on every config of the schema corpus, the same failing path,
 and jsonschema's message."""
 import copy
-import json
-import os
 
 import jsonschema
 import pytest
@@ -71,11 +69,10 @@ def test_recursive_refs_terminate():
 
 def test_the_installed_schema_is_the_one_checked():
     from pyoci.spec import config_schema
-    from pyoci.spec.load import SCHEMA_DIR
+    from pyoci.spec.load import read_schema
     from pyoci.spec.validator import generate
 
-    with open(os.path.join(SCHEMA_DIR, "config-schema.json")) as f:
-        assert json.load(f) == corpus.CONFIG_SCHEMA
+    assert read_schema("config-schema.json") == corpus.CONFIG_SCHEMA
     # create runs the module the build generated from it (in another
     # process: the source must not depend on string hashes)
     with open(config_schema.__file__) as f:
