@@ -67,6 +67,19 @@ def _properties(v, table):
     return None
 
 
+def _json_equal(a, b):
+    """JSON's equality: 1 and 1.0 are equal, true and 1 are not."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_json_equal, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
 def _required(v, names):
     for name in names:
         if name not in v:
@@ -84,7 +97,7 @@ class _Generator:
         self.root = root
         self.names = {}  # repr(node) -> function name: equal nodes share one
         self.pending = []
-        self.constants = []
+        self.constants = {}  # value's text -> name: equal values share one
         self.tables = []
         self.functions = []
         self.patterns = {}
@@ -113,8 +126,9 @@ class _Generator:
         # A set as a sorted tuple: its repr would follow the string hashes,
         # which differ from process to process, and so would the source.
         text = f"frozenset({tuple(sorted(value))!r})" if isinstance(value, frozenset) else repr(value)
-        name = f"_const{len(self.constants)}"
-        self.constants.append(f"{name} = {text}")
+        name = self.constants.get(text)
+        if name is None:
+            name = self.constants[text] = f"_const{len(self.constants)}"
         return name
 
     def table(self, expression):
@@ -129,7 +143,7 @@ class _Generator:
         while self.pending:
             name, node = self.pending.pop(0)
             self.functions.append(self._write(name, node))
-        constants = self.constants + [f"_PATTERNS = {self.patterns!r}"]
+        constants = [f"{name} = {text}" for text, name in self.constants.items()] + [f"_PATTERNS = {self.patterns!r}"]
         return "\n\n\n".join([_PRELUDE.rstrip("\n"), "\n".join(constants)] + self.functions
                              + ["\n".join(self.tables + [f"{entry_name} = {entry}"])]) + "\n"
 
@@ -152,13 +166,14 @@ class _Generator:
     # -- keywords: each returns lines that return the error, if any -----------
     def _when(self, kind, lines):
         """lines, run only when v is of JSON type kind (tested unless sure)."""
-        if self.sure == kind:
+        if self.sure == kind or not lines:
             return lines
         return [f"if {_TYPE_TESTS[kind]}:"] + ["    " + line for line in lines]
 
     def _is(self, kind):
         """The start of a condition that holds only when v is of type kind."""
-        return "" if self.sure == kind else _TYPE_TESTS[kind] + " and "
+        sure = self.sure == kind or (kind == "number" and self.sure == "integer")
+        return "" if sure else _TYPE_TESTS[kind] + " and "
 
     @staticmethod
     def _fail(message_expr):
@@ -184,14 +199,14 @@ class _Generator:
         return lines
 
     def k_enum(self, values, _node):
-        allowed = self.constant(values)
-        return [f"if not any(v == e and type(v) is type(e) for e in {allowed}):"] + \
-            self._fail(f'repr(v) + {" is not one of " + repr(values)!r}')
+        if all(isinstance(e, str) for e in values):  # the config schema's: one set lookup
+            test = f"isinstance(v, str) and v in {self.constant(frozenset(values))}"
+        else:
+            test = f"any(_json_equal(v, e) for e in {self.constant(values)})"
+        return [f"if not ({test}):"] + self._fail(f'repr(v) + {" is not one of " + repr(values)!r}')
 
     def k_const(self, value, _node):
-        expected = self.constant(value)
-        return [f"if not (v == {expected} and type(v) is type({expected})):"] + \
-            self._fail(repr(f"{value!r} was expected"))
+        return [f"if not _json_equal(v, {self.constant(value)}):"] + self._fail(repr(f"{value!r} was expected"))
 
     def k_properties(self, props, _node):
         checked = [(name, self.function(sub)) for name, sub in props.items() if sub is not True]
@@ -226,6 +241,8 @@ class _Generator:
     def k_dependentRequired(self, deps, _node):
         lines = []
         for name, needed in deps.items():
+            if not needed:
+                continue
             lines.append(f"if {name!r} in v:")
             for other in needed:
                 lines.append(f"    if {other!r} not in v:")
@@ -247,10 +264,10 @@ class _Generator:
         return self._unless(f"{self._is('string')}len(v) < {n!r}", " " + _TOO_SHORT[n != 1])
 
     def k_minimum(self, m, _node):
-        return self._unless(f"{_TYPE_TESTS['number']} and v < {m!r}", f" is less than the minimum of {m!r}")
+        return self._unless(f"{self._is('number')}v < {m!r}", f" is less than the minimum of {m!r}")
 
     def k_maximum(self, m, _node):
-        return self._unless(f"{_TYPE_TESTS['number']} and v > {m!r}", f" is greater than the maximum of {m!r}")
+        return self._unless(f"{self._is('number')}v > {m!r}", f" is greater than the maximum of {m!r}")
 
     def k_pattern(self, pattern, _node):
         self.patterns[pattern] = ascii_tables(pattern)  # unsupported syntax is refused here
@@ -269,7 +286,7 @@ class _Generator:
             return []
         test = f"{self.function(sub)}(v) is None"
         if other is None:
-            call, test = then, test
+            call = then
         elif then is None:
             call, test = other, f"not {test}"
         else:

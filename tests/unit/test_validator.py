@@ -67,6 +67,27 @@ def test_recursive_refs_terminate():
     assert check({"next": {"next": 3}})[0] == ("next", "next")
 
 
+# Small schemas the config schema does not exercise, each judged as jsonschema judges it.
+SMALL_SCHEMAS = [
+    ({"enum": [1, "a"]}, [1, 1.0, True, "a", "b", 2]),
+    ({"const": 1.0}, [1, 1.0, True, 0]),
+    ({"const": [1, {"a": False}]}, [[1.0, {"a": False}], [True, {"a": False}], [1, {"a": 0}]]),
+    ({"enum": ["x", "y"]}, ["x", "z", 1, None]),
+    ({"type": "object", "dependentRequired": {"a": [], "b": ["c"]}}, [{"a": 1}, {"b": 1}, {"b": 1, "c": 2}]),
+    ({"type": "object", "dependentRequired": {}}, [{}, {"a": 1}]),
+    ({"type": "integer", "minimum": 2, "maximum": 4}, [1, 2, 4.0, 5, 3.5, "3"]),
+    ({"minimum": 2}, [1, "a", None, 2.5]),
+]
+
+
+@pytest.mark.parametrize("schema, docs", SMALL_SCHEMAS)
+def test_small_schemas_judged_as_jsonschema_does(schema, docs):
+    check = compile_schema(schema)
+    for doc in docs:
+        expected = jsonschema.Draft202012Validator(schema).is_valid(doc)
+        assert (check(doc) is None) == expected, (schema, doc)
+
+
 def test_the_installed_schema_is_the_one_checked():
     from pyoci.spec import config_schema
     from pyoci.spec.load import read_schema
