@@ -113,7 +113,8 @@ def with_data_dir(data):
     return mutate
 
 
-COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /data/count; echo $i; sleep 0.1; done"
+# /data/count is replaced whole (rename), never seen empty, wherever the freeze lands.
+COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /data/count.new; mv /data/count.new /data/count; echo $i; sleep 0.1; done"
 
 
 @pytest.fixture

@@ -429,7 +429,9 @@ def test_checkpoint_and_restore(ctr, criu):
         return int(ctr("task", "exec", "--fifo-dir", ctr.daemon.fifo_dir, "--exec-id", f"n{uuid.uuid4().hex[:6]}",
                        cid, "cat", "/tmp/n").stdout or 0)
 
-    wait_for(lambda: count() >= 5)
+    # 30 counts take 3 s: a restarted counter could not be back there by the check below.
+    wait_for(lambda: count() >= 30)
+    reached = count()
     image = f"localhost/pyoci-e2e/checkpoint-{cid}:1"
     ctr("containers", "checkpoint", "--task", "--rw", cid, image, timeout=120)
     try:
@@ -442,6 +444,6 @@ def test_checkpoint_and_restore(ctr, criu):
             # Restored by the runtime under test: pyoci's state record, or runc's.
             assert ("init_start_time" in json.load(f)) == ctr.binary.endswith("pyoci")
         # Right after the restore: it went on from where it stopped, not from 1.
-        assert count() >= 5
+        assert count() >= reached
     finally:
         ctr("images", "rm", image, check=False)

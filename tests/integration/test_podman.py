@@ -297,7 +297,12 @@ def test_checkpoint_and_restore(podman, criu):
     podman.env["PATH"] = os.path.dirname(criu) + os.pathsep + os.environ["PATH"]
     try:
         name, _pid = running(podman, command=("sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done"))
-        wait_for(lambda: int(podman("exec", name, "cat", "/tmp/n").stdout or 0) >= 5)
+        def count():
+            return int(podman("exec", name, "cat", "/tmp/n").stdout or 0)
+
+        # 30 counts take 3 s: a restarted counter could not be back there by the check below.
+        wait_for(lambda: count() >= 30)
+        reached = count()
         podman("container", "checkpoint", name, timeout=120)
         assert podman.state(name)["Status"] == "exited"
         with open(os.path.join(podman.inspect(name)["StaticDir"], "checkpoint", "inventory.img"), "rb"):
@@ -305,6 +310,6 @@ def test_checkpoint_and_restore(podman, criu):
         podman("container", "restore", name, timeout=120)
         assert podman.state(name)["Status"] == "running"
         # Right after the restore: it went on from where it stopped, not from 1.
-        assert int(podman("exec", name, "cat", "/tmp/n").stdout) >= 5
+        assert count() >= reached
     finally:
         podman.env["PATH"] = os.environ["PATH"]
