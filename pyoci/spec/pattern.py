@@ -275,6 +275,13 @@ def _closure(states, at_start, at_end):
     return into
 
 
+def _advance(states, ch, restart, at_end):
+    """The states after reading ch (plus restart, where a search may begin
+    anew), closed as _closure closes them."""
+    moved = [s[2] for s in states if s[0] == "char" and s[1](ch)]
+    return _closure(moved + restart, False, at_end)
+
+
 class _Step:
     """A set of NFA states, with the steps out of it computed so far (a
     lazily built DFA: a long string of similar characters costs a dict
@@ -322,8 +329,7 @@ def ascii_tables(source):
     while done < len(states):  # states grows as moves find new ones
         for at_end in (False, True):
             for ch in map(chr, range(128)):
-                moved = [s[2] for s in states[done] if s[0] == "char" and s[1](ch)]
-                moves.append(number(_closure(moved + restart, False, at_end)))
+                moves.append(number(_advance(states[done], ch, restart, at_end)))
         done += 1
     return bytes(moves), bytes(any(s[0] == "match" for s in st) for st in states), starts
 
@@ -349,8 +355,7 @@ def compile_pattern(source):
             at_end = after == n or (after == n - 1 and text[after] == "\n")
             nxt = node.moves.get((ch, at_end))
             if nxt is None:
-                moved = [s[2] for s in node.states if s[0] == "char" and s[1](ch)]
-                nxt = node.moves[(ch, at_end)] = step(_closure(moved + restart, False, at_end))
+                nxt = node.moves[(ch, at_end)] = step(_advance(node.states, ch, restart, at_end))
             node = nxt
             if not node.states and not restart:
                 return False
