@@ -251,6 +251,8 @@ class Creation:
     def _got_console(self, fds):
         if not fds:
             raise PyociError("process.terminal: no pty master received")
+        for extra in fds[1:]:  # one master is all a console message has
+            posix.close(extra)
         if self.opts.keep_master:
             self.master_fd = fds[0]
             return
