@@ -176,6 +176,20 @@ def test_root_may_setgroups_unless_its_user_namespace_denies_it(caller, monkeypa
     assert idmap.init_may_setgroups(rootless_config(), Recorder())
 
 
+def test_a_helper_runs_with_its_output_captured_and_none_of_our_descriptors():
+    inherited_r, inherited_w = posix.pipe()
+    posix.set_inheritable(inherited_w, True)  # as a --preserve-fds descriptor is
+    try:
+        status, output = idmap._run(["/bin/sh", "-c", "ls /proc/self/fd; echo to stderr >&2; exit 3"])
+    finally:
+        posix.close(inherited_r)
+        posix.close(inherited_w)
+    words = output.decode().split()
+    assert status == 3 and "stderr" in words
+    # 0-2 and the one ls reads /proc/self/fd through: not the inherited pipe
+    assert len([word for word in words if word.isdigit()]) == 4, words
+
+
 def test_helper_found_on_a_default_path_without_path(monkeypatch, tmp_path):
     helper = tmp_path / "newuidmap"
     helper.write_text("#!/bin/sh\n")
