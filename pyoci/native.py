@@ -6,12 +6,13 @@ never allocates) and clones the child.  It also holds the runtime's ends of
 the sockets to the child (the sync pair, the start socket): read_message
 receives what the child sends back, and pyoci.messages decodes it.
 """
-import errno
 import posix  # not os: see pyoci.paths
 
 from pyoci import messages
 from pyoci._native._shim import ffi, lib
 from pyoci.errors import PyociError
+
+EINTR = 4  # errno's, without importing it on every command
 
 # The messages are decoded in pyoci.messages, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
@@ -166,7 +167,7 @@ def read_message(fd):
     passed_fd = ffi.new("int *")
     # A signal ends the wait with -EINTR; the loop's next turn runs its
     # Python handler (which may raise) before waiting again, as PEP 475 does.
-    while (size := lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd)) == -errno.EINTR:
+    while (size := lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd)) == -EINTR:
         pass
     _checked(size, "recvmsg")
     fds = [passed_fd[0]] if passed_fd[0] >= 0 else []
