@@ -140,15 +140,26 @@ static pid_t raw_fork(void)
 
 /* ---- paths inside the rootfs ---------------------------------------------- */
 
+/* How often open_in_root tries again after EAGAIN.  The kernel answers a
+ * RESOLVE_IN_ROOT walk with EAGAIN when a rename or mount anywhere on the
+ * host raced it (it cannot then prove the walk stayed inside); on a busy
+ * host one try in a few thousand sees it, so a handful of retries is enough
+ * and a bound keeps a host renaming without pause from stalling create. */
+#define OPENAT2_TRIES 64
+
 /* Open path with every component, symlinks included, resolved inside the
  * rootfs, so a hostile symlink in the image cannot point a mount outside it. */
 static int open_in_root(const char *path, int flags)
 {
     struct open_how how;
+    int fd, tries = 0;
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    do
+        fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < OPENAT2_TRIES);
+    return fd;
 }
 
 #define MAX_SYMLINKS 40 /* as the kernel's path walk */

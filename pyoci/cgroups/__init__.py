@@ -3,8 +3,16 @@
 The layout is detected from /proc/self/mountinfo, never assumed: v1 (one
 hierarchy per controller), unified v2, or hybrid (v1 controllers plus a
 cgroup2 mount, joined too as runc does).  linux.cgroupsPath is taken from
-each hierarchy's root when absolute and from this process's own cgroup when
-relative; absent, it is "<id>" relative, as runc does.
+each hierarchy's root when absolute; absent, it is "<id>" relative, as runc
+does.  A relative path is taken from this process's own cgroup in a v1
+hierarchy, and from that cgroup's parent in cgroup2 (runc's rule): on v2 a
+caller's own cgroup (a session scope, a service) holds processes, and the
+kernel lets no cgroup with processes hand controllers to its children.
+
+pyoci writes cgroup.subtree_control only in the cgroups it creates and in
+the root, never in another existing one (above all not the caller's): a
+controller an existing ancestor does not hand down is an error naming that
+cgroup, not something pyoci turns on (pyoci.cgroups.resources.hand_down).
 """
 import posix  # not os: see pyoci.paths
 import time
@@ -79,6 +87,15 @@ def own_path(h, mine):
     return next((mine[c] for c in h.controllers if c in mine), "/")
 
 
+def relative_base(h, mine):
+    """Where a relative cgroupsPath starts in hierarchy h: this process's own
+    cgroup on v1; its parent on v2, where our own cgroup holds processes and
+    so can enable no controller for a child (the no-internal-process rule).
+    This is runc's rule; a process in the root cgroup gets the root."""
+    own = own_path(h, mine)
+    return paths.dirname(own) if h.v2 else own
+
+
 def systemd_path(cgroups_path, container_id):
     """--systemd-cgroup's "slice:prefix:name" as the cgroupfs path systemd
     would give it: the slice nested by its dashes, then prefix-name.scope.
@@ -103,7 +120,7 @@ def resolve(cgroups_path, container_id, found, systemd=False):
     mine = own_cgroups() if not path.startswith("/") else {}
     dirs = {}
     for h in found:
-        base = "/" if path.startswith("/") else own_path(h, mine)
+        base = "/" if path.startswith("/") else relative_base(h, mine)
         dirs[h.mountpoint] = paths.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
     return dirs
 
@@ -126,22 +143,27 @@ def _fill_cpuset(directory, mountpoint):
 
 
 def create(dirs, hierarchies):
-    """Make the cgroups in dirs that do not exist yet; dirs may leave out
-    hierarchies (pyoci.cgroups.delegation skips those a rootless container
-    may not use)."""
+    """Make the cgroups in dirs that do not exist yet, parents first, and
+    return them, deepest first (the order to remove them in); dirs may leave
+    out hierarchies (pyoci.cgroups.delegation skips those a rootless
+    container may not use)."""
     made = []
     try:
         for h in hierarchies:
             d = dirs.get(h.mountpoint)
             if d is None:
                 continue
-            if not paths.isdir(d):
-                paths.makedirs(d)
-                made.append(d)
+            missing = []
+            while not paths.isdir(d) and d.startswith(h.mountpoint + "/"):
+                missing.append(d)
+                d = paths.dirname(d)
+            for d in reversed(missing):
+                posix.mkdir(d, 0o755)
+                made.insert(0, d)
             if "cpuset" in h.controllers:
-                _fill_cpuset(d, h.mountpoint)
+                _fill_cpuset(dirs[h.mountpoint], h.mountpoint)
     except OSError as e:
-        remove_dirs(made)
+        remove_made(made, dirs)
         raise PyociError(f"linux.cgroupsPath: cannot create cgroup {e.filename}: {posix.strerror(e.errno).lower()}") from None
     return made
 
@@ -182,6 +204,21 @@ def _sub_cgroups(directory):
             return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     except FileNotFoundError:
         return []
+
+
+def remove_made(made, dirs):
+    """Undo create(): the container's own cgroups (dirs' values) go with
+    whatever is left under them; a parent pyoci made goes only while it is
+    empty, since a neighbour's cgroup may have been made under it since."""
+    leaves = set(dirs.values())
+    remove_dirs([d for d in made if d in leaves])
+    for d in made:
+        if d not in leaves:
+            try:
+                posix.rmdir(d)
+            except OSError as e:
+                if e.errno not in (2, 16):  # ENOENT, EBUSY
+                    raise
 
 
 def remove_dirs(made, attempts=50):

@@ -5,7 +5,7 @@ pyoci.cgroups.resources imports this only for a config that sets one of
 them, so the common create does not load it.
 """
 from pyoci import paths
-from pyoci.cgroups.resources import enable_v2, v1_dir, v2_dir, write
+from pyoci.cgroups.resources import v2_dir_for, v1_dir, v2_dir, write
 from pyoci.errors import ConfigError
 
 THROTTLES = (("throttleReadBpsDevice", "read_bps_device", "rbps"), ("throttleWriteBpsDevice", "write_bps_device", "wbps"),
@@ -38,7 +38,7 @@ def apply_common(res, dirs, hierarchies):
 def controller_dir(controller, dirs, hierarchies, field):
     """Where controller's files are: its v1 hierarchy, else cgroup2 (on a
     hybrid host, hugetlb or rdma may be there alone)."""
-    return v1_dir(dirs, hierarchies, controller) or enable_v2(controller, dirs, hierarchies, field)
+    return v1_dir(dirs, hierarchies, controller) or v2_dir_for(controller, dirs, hierarchies, field)
 
 
 def device_numbers(entry):

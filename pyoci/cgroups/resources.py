@@ -61,30 +61,83 @@ def v2_dir(dirs, hierarchies):
     return dirs.get(h.mountpoint) if h else None
 
 
-def enable_v2(controller, dirs, hierarchies, field):
-    """The cgroup2 directory for controller, with it enabled in every
-    ancestor's cgroup.subtree_control (a v2 controller's files exist only
-    where the parent hands it down), as runc does; None without one."""
+def hand_down(res, dirs, hierarchies, made):
+    """Enable each cgroup2 controller res needs in the cgroup.subtree_control
+    of the container's ancestors, top down, where pyoci may: in the cgroups
+    it made, and in the root, which the kernel exempts from the rules that
+    make enabling a controller elsewhere harmful (a cgroup with processes
+    cannot have children with domain controllers; a threaded controller
+    enabled there turns it "domain threaded" and breaks its later domain
+    children).  Never in another existing cgroup, the caller's own above
+    all: v2_dir_for then names the one that holds the controller back."""
+    h = v2_hierarchy(hierarchies)
+    if h is None or h.mountpoint not in dirs:
+        return
+    wanted = [(field, v2) for field, v1, v2 in controllers_needed(res)
+              if v2 and not (v1 and v1_hierarchy(hierarchies, v1))]
+    writable = set(made) | {h.mountpoint}
+    directory = h.mountpoint
+    for part in [""] + dirs[h.mountpoint][len(h.mountpoint):].strip("/").split("/")[:-1]:
+        directory = paths.join(directory, part) if part else directory
+        if directory not in writable:
+            continue
+        try:
+            available = _read_words(paths.join(directory, "cgroup.controllers"))
+            enabled = _read_words(paths.join(directory, "cgroup.subtree_control"))
+        except FileNotFoundError:  # not a cgroup2 tree (a stand-in in the tests)
+            return
+        for field, controller in wanted:
+            if controller in available and controller not in enabled:
+                write(directory, "cgroup.subtree_control", "+" + controller, f"linux.resources.{field}")
+                enabled.append(controller)
+
+
+def v2_dir_for(controller, dirs, hierarchies, field):
+    """The cgroup2 directory for controller, None when the host's cgroup2
+    has no such controller.  A controller that does not reach the
+    container's cgroup (hand_down enabled it wherever pyoci may) is an error
+    that names the cgroup that holds it back, and why."""
     h = v2_hierarchy(hierarchies)
     if h is None or h.mountpoint not in dirs:
         return None
     target = dirs[h.mountpoint]
-    parts = target[len(h.mountpoint):].strip("/").split("/")
+    try:
+        offered = _read_words(paths.join(target, "cgroup.controllers"))
+    except FileNotFoundError:  # not a cgroup2 tree (a stand-in in the tests): nothing to check
+        return target
+    if controller in offered:
+        return target
+    if controller not in _read_words(paths.join(h.mountpoint, "cgroup.controllers")):
+        return None
     directory = h.mountpoint
-    for part in parts:
-        try:
-            with open(paths.join(directory, "cgroup.controllers")) as f:
-                available = f.read().split()
-            with open(paths.join(directory, "cgroup.subtree_control")) as f:
-                enabled = f.read().split()
-        except FileNotFoundError:  # not a cgroup2 tree (a stand-in in the tests): nothing to enable
-            return target
-        if controller not in available:
-            return None
-        if controller not in enabled:
-            write(directory, "cgroup.subtree_control", "+" + controller, field)
+    for part in target[len(h.mountpoint):].strip("/").split("/"):
+        if controller not in _read_words(paths.join(directory, "cgroup.subtree_control")):
+            raise ConfigError(f"{field}: the {controller} controller does not reach the container's cgroup: "
+                              f"{_held_back_because(directory, controller, directory == h.mountpoint)}")
         directory = paths.join(directory, part)
-    return target
+    raise ConfigError(f"{field}: the {controller} controller is not enabled in {target}")
+
+
+def _read_words(path):
+    with open(path) as f:
+        return f.read().split()
+
+
+def _held_back_because(directory, controller, is_root):
+    """Why cgroup directory (which exists, and which pyoci did not make)
+    does not enable controller for its children, in the kernel's terms.
+    The root has no type and may hold processes: the rules exempt it."""
+    kind = "domain" if is_root else _read_words(paths.join(directory, "cgroup.type"))[0]
+    if kind != "domain":
+        return (f"cgroup {directory} is {kind}, and only threaded controllers pass a threaded cgroup "
+                f"(set linux.cgroupsPath outside that subtree)")
+    if not is_root and _read_words(paths.join(directory, "cgroup.procs")):
+        return (f"cgroup {directory} holds processes, and cgroup v2 lets no cgroup with processes "
+                f"enable controllers for its children (the no-internal-process rule): set linux.cgroupsPath "
+                f"outside it")
+    return (f"cgroup {directory} does not enable it for its children, and pyoci changes only the cgroups "
+            f"it makes: enable it there (echo +{controller} > {directory}/cgroup.subtree_control) or set "
+            f"linux.cgroupsPath where it is enabled")
 
 
 def device_rule(rule):
@@ -122,9 +175,12 @@ def check_memory_swap(mem):
         raise ConfigError(f"linux.resources.memory.swap: {swap} is below memory.limit {limit} (swap counts memory plus swap)")
 
 
-def apply(resources, dirs, hierarchies, config_devices=()):
+def apply(resources, dirs, hierarchies, config_devices=(), made=()):
+    """Write resources into the container's cgroups dirs (create, update);
+    made: the cgroups pyoci made for it, where it may enable controllers."""
     check_supported(resources)
     check_memory_swap(resources.get("memory", {}))
+    hand_down(resources, dirs, hierarchies, made)
     v1 = any(h.has_controllers for h in hierarchies)
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
@@ -234,7 +290,7 @@ def _v2_controllers(res):
 
 def _apply_v2(res, dirs, hierarchies, config_devices=()):
     for key, controller in _v2_controllers(res):
-        if enable_v2(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
+        if v2_dir_for(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
             raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
     d = v2_dir(dirs, hierarchies)
     _apply_memory_v2(res.get("memory", {}), d)

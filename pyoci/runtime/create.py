@@ -116,7 +116,7 @@ class Creation:
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs, self.shown_dirs = cgroup_dirs, shown_dirs
             self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
-            resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []))
+            resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []), self.cgroups_made)
             self._launch(config, plan)
         finally:
             close_joins(plan)
@@ -290,7 +290,7 @@ class Creation:
                     posix.kill(pid, 9)
                 except ProcessLookupError:
                     pass
-            cgroups.remove_dirs(self.cgroups_made)
+            cgroups.remove_made(self.cgroups_made, self.cgroup_dirs)
         if self.host_mounts:
             from pyoci.runtime import hostmounts
 

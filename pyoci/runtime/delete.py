@@ -83,7 +83,8 @@ def end_processes(container, rounds=100):
 
 def destroy(container):
     end_processes(container)
-    cgroups.remove_dirs(container.record.get("cgroup", {}).get("made", []))
+    recorded = container.record.get("cgroup", {})
+    cgroups.remove_made(recorded.get("made", []), recorded.get("dirs", {}))
     if container.record.get("host_mounts"):
         from pyoci.runtime import hostmounts
 

@@ -64,7 +64,7 @@ def update(root, container_id, resources):
         from pyoci.log import log
 
         resources = applicable_resources(resources, dirs, found, log)
-        cgroup_resources.apply(resources, dirs, found)
+        cgroup_resources.apply(resources, dirs, found, made=record.get("cgroup", {}).get("made", ()))
         record["resources"] = merged(recorded, resources)
         container.save(record)
     finally:

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from bundle import make_rootfs
+
 NAMESPACE_FILES = {"pid": "pid", "network": "net", "ipc": "ipc", "uts": "uts", "mount": "mnt",
                    "cgroup": "cgroup", "user": "user", "time": "time"}
 # CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29): the default config's set.
@@ -321,3 +323,36 @@ def test_failed_create_without_a_mount_namespace_takes_its_mounts_down(runtime):
     assert proc.returncode == 1
     with open("/proc/self/mountinfo") as f:
         assert not [line for line in f if line.split()[4].startswith(runtime.rootfs)]
+
+
+def test_mounts_are_made_while_the_host_renames_files(runtime, tmp_path):
+    """The kernel answers an openat2(RESOLVE_IN_ROOT) walk that climbs ".."
+    with EAGAIN when any rename on the host races it; create must try again,
+    not fail with "resource temporarily unavailable".  A child renames
+    without pause while containers mount through a symlink that climbs."""
+    rootfs = make_rootfs(str(tmp_path / "rootfs"))
+    os.makedirs(os.path.join(rootfs, "mnt", "real"))
+    os.symlink("../mnt/../mnt/real", os.path.join(rootfs, "mnt", "up"))
+
+    def mutate(config):
+        config["mounts"] += [{"destination": f"/mnt/up/t{i}", "type": "tmpfs", "source": "tmpfs"} for i in range(40)]
+
+    renamer = os.fork()
+    if renamer == 0:
+        try:
+            a, b = str(tmp_path / "a"), str(tmp_path / "b")
+            open(a, "w").close()
+            while True:
+                os.rename(a, b)
+                os.rename(b, a)
+        finally:
+            os._exit(0)
+    try:
+        for _ in range(10):
+            cid = runtime.new_id()
+            bundle = runtime.bundle(["ls", "-d", "/mnt/real/t39"], rootfs=rootfs, mutate=mutate)
+            proc = runtime("run", "-b", bundle, cid)
+            assert (proc.returncode, proc.stderr) == (0, "")
+    finally:
+        os.kill(renamer, 9)
+        os.waitpid(renamer, 0)
