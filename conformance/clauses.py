@@ -375,6 +375,44 @@ def rootfs_propagation(rt):
         check(tag in out.split(" - ")[0], f"{value}: {out.strip()}")
 
 
+def cgroup_mounts():
+    """{controller: mountpoint} of the host's cgroup hierarchies; cgroup2's key is ""."""
+    found = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _source, options = right.split()[:3]
+            if fstype == "cgroup2":
+                found.setdefault("", left.split()[4])
+            elif fstype == "cgroup":
+                for option in options.split(","):
+                    found.setdefault(option, left.split()[4])
+    return found
+
+
+def cgroup_file(pid, controller, v1_name, v2_name):
+    """The host path of pid's file for controller: v1_name in the controller's
+    v1 hierarchy, else v2_name in cgroup2; (path, version)."""
+    mounts = cgroup_mounts()
+    with open(f"/proc/{pid}/cgroup") as f:
+        rows = [line.rstrip("\n").split(":", 2) for line in f]
+    for _n, controllers, path in rows:
+        if controller in controllers.split(",") and controller in mounts:
+            return os.path.join(mounts[controller], path.lstrip("/"), v1_name), 1
+    for _n, controllers, path in rows:
+        if controllers == "" and "" in mounts:
+            return os.path.join(mounts[""], path.lstrip("/"), v2_name), 2
+    raise Skipped(f"no {controller} controller found")
+
+
+def read_file(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        raise Failed(f"{path} does not exist") from None
+
+
 @clause("cgroupsPath", "config-linux.md#cgroups-path", "the container's processes MUST be in cgroupsPath")
 def cgroups_path(rt):
     path = f"/conformance-{rt.name}-{os.urandom(4).hex()}"
@@ -385,16 +423,23 @@ def cgroups_path(rt):
     check(any(p.endswith(path) for p in pids_line), f"cgroups {pids_line}")
 
 
+@clause("cgroupsPath.relative", "config-linux.md#cgroups-path",
+        "a relative cgroupsPath MAY be placed by the runtime, and the container MUST run there with its limits")
+def cgroups_path_relative(rt):
+    path = f"conformance-rel-{rt.name}-{os.urandom(4).hex()}"
+    pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(
+        cgroupsPath=path, resources={"pids": {"limit": 41}})))["pid"]
+    pids_max, _version = cgroup_file(pid, "pids", "pids.max", "pids.max")
+    check(os.path.dirname(pids_max).endswith("/" + path), f"the init is in {os.path.dirname(pids_max)}")
+    check(read_file(pids_max) == "41", "pids.max is not 41")
+
+
 @clause("resources.pids", "config-linux.md#pids", "pids.limit MUST be applied")
 def resources_pids(rt):
     path = f"/conformance-pids-{rt.name}-{os.urandom(4).hex()}"
-    rt.created(mutate=lambda c: c["linux"].update(cgroupsPath=path, resources={"pids": {"limit": 42}}))
-    for candidate in (f"/sys/fs/cgroup/pids{path}/pids.max", f"/sys/fs/cgroup{path}/pids.max"):
-        if os.path.exists(candidate):
-            with open(candidate) as f:
-                check(f.read().strip() == "42", "pids.max is not 42")
-            return
-    raise Skipped("no pids controller found")
+    pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(cgroupsPath=path, resources={"pids": {"limit": 42}})))["pid"]
+    pids_max, _version = cgroup_file(pid, "pids", "pids.max", "pids.max")
+    check(read_file(pids_max) == "42", "pids.max is not 42")
 
 
 # -- more of runtime.md, config.md and config-linux.md --------------------------------
@@ -504,19 +549,64 @@ def oom_score_adj(rt):
     check(out.strip() == "321", f"oom_score_adj {out.strip()}")
 
 
-@clause("resources.memory", "config-linux.md#memory", "memory.limit MUST be applied to the container's cgroup")
+@clause("resources.memory", "config-linux.md#memory",
+        "memory.limit, reservation and swap MUST be applied to the container's cgroup")
 def resources_memory(rt):
     path = f"/conformance-mem-{rt.name}-{os.urandom(4).hex()}"
     limit = 64 * 1024 * 1024
     pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(
-        cgroupsPath=path, resources={"memory": {"limit": limit}})))["pid"]
-    with open(f"/proc/{pid}/cgroup") as f:
-        rows = [line.strip().split(":", 2) for line in f]
-    memory = next((p for _n, c, p in rows if c == "memory"), None)
-    if memory is None:
-        raise Skipped("no v1 memory controller")
-    with open(f"/sys/fs/cgroup/memory{memory}/memory.limit_in_bytes") as f:
-        check(int(f.read()) == limit, "memory.limit_in_bytes differs")
+        cgroupsPath=path, resources={"memory": {"limit": limit, "reservation": limit // 2}})))["pid"]
+    limit_file, version = cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")
+    check(int(read_file(limit_file)) == limit, f"{limit_file} differs")
+    low = os.path.join(os.path.dirname(limit_file), "memory.soft_limit_in_bytes" if version == 1 else "memory.low")
+    check(int(read_file(low)) == limit // 2, f"{low} differs")
+
+
+@clause("resources.cpu", "config-linux.md#cpu", "cpu.quota and cpu.period MUST be applied to the container's cgroup")
+def resources_cpu(rt):
+    path = f"/conformance-cpu-{rt.name}-{os.urandom(4).hex()}"
+    pid = rt.state(rt.created(mutate=lambda c: c["linux"].update(
+        cgroupsPath=path, resources={"cpu": {"quota": 30000, "period": 100000}})))["pid"]
+    quota, version = cgroup_file(pid, "cpu", "cpu.cfs_quota_us", "cpu.max")
+    wanted = "30000" if version == 1 else "30000 100000"
+    check(read_file(quota) == wanted, f"{quota} is {read_file(quota)!r}, not {wanted!r}")
+
+
+@clause("resources.devices", "config-linux.md#allowed-device-list",
+        "a device node the allow list does not allow MUST NOT be opened in the container; one it allows MAY")
+def resources_devices(rt):
+    def mutate(allowed):
+        def change(config):
+            # The host's /dev/loop-control (c 10:237) bound in: a node no default rule allows.
+            config["mounts"].append({"destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control",
+                                     "options": ["bind"]})
+            config["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}] + (
+                [{"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"}] if allowed else [])}
+        return change
+
+    probe = "(: < /dev/loop-control) 2>/dev/null && echo opened; true"
+    check("opened" not in rt.run_probe(probe, mutate(False)), "a denied device (c 10:237) was opened")
+    check("opened" in rt.run_probe(probe, mutate(True)), "an allowed device (c 10:237) was not opened")
+
+
+@clause("resources.memory.oom", "config-linux.md#memory",
+        "a process over memory.limit is killed, and its cgroup counts the OOM kill")
+def resources_memory_oom(rt):
+    path = f"/conformance-oom-{rt.name}-{os.urandom(4).hex()}"
+    limit = 8 * 1024 * 1024
+    cid = rt.created(args=("sh", "-c", "sleep 1; head -c 64m /dev/zero | tail > /dev/null; sleep 1000"),
+                     mutate=lambda c: c["linux"].update(
+                         cgroupsPath=path, resources={"memory": {"limit": limit, "swap": limit}}))
+    pid = rt.state(cid)["pid"]
+    events, version = cgroup_file(pid, "memory", "memory.oom_control", "memory.events")
+    check(rt("start", cid).code == 0, "start failed")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        counts = dict(line.split() for line in read_file(events).splitlines())
+        if int(counts.get("oom_kill", 0)) > 0:
+            return
+        time.sleep(0.1)
+    raise Failed(f"no oom_kill counted in {events}: {counts}")
 
 
 @clause("seccomp.getcwd-blocked", "config-linux.md#seccomp",

@@ -127,7 +127,7 @@ def _held_back_because(directory, controller, is_root):
     """Why cgroup directory (which exists, and which pyoci did not make)
     does not enable controller for its children, in the kernel's terms.
     The root has no type and may hold processes: the rules exempt it."""
-    kind = "domain" if is_root else _read_words(paths.join(directory, "cgroup.type"))[0]
+    kind = "domain" if is_root else " ".join(_read_words(paths.join(directory, "cgroup.type")))
     if kind != "domain":
         return (f"cgroup {directory} is {kind}, and only threaded controllers pass a threaded cgroup "
                 f"(set linux.cgroupsPath outside that subtree)")

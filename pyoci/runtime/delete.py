@@ -51,12 +51,14 @@ def delete(root, container_id, force=False):
 
 def end_processes(container, rounds=100):
     """SIGKILL the init and everything in the container's cgroup, none
-    escaping by forking meanwhile: freeze the cgroup, kill what is in it,
-    thaw (a frozen process acts on SIGKILL only once thawed), and again
-    until it is empty.  Without a pid namespace, the init's death does not
+    escaping by forking meanwhile: cgroup.kill where cgroup2 has it, which
+    does all of it at once; then (and elsewhere only) freeze the cgroup,
+    kill what is in it, thaw (a frozen process acts on SIGKILL only once
+    thawed), and again until it is empty.  Without a pid namespace, the init's death does not
     take the rest with it; a paused container is frozen already."""
     cgroup = container.record.get("cgroup", {})
     freezers = cgroup.get("freezers", [])
+    cgroups.kill_all(cgroup.get("dirs", {}))
     for _ in range(rounds):
         left = cgroups.pids(cgroup.get("dirs", {}))
         if container.init_alive():

@@ -15,6 +15,8 @@ import posix  # not os: see pyoci.paths
 from pyoci.errors import PyociError, WrongState
 from pyoci.state import Container
 
+SIGKILL = 9
+
 
 def cgroup_pids(container):
     from pyoci import cgroups  # only for --all: a plain kill never needs it
@@ -23,6 +25,11 @@ def cgroup_pids(container):
 
 
 def signal_container(container, sig, all_processes=False):
+    if all_processes and sig == SIGKILL:
+        from pyoci import cgroups
+
+        # cgroup.kill: one write, and no process forks past it.
+        cgroups.kill_all(container.record.get("cgroup", {}).get("dirs", {}))
     pids = cgroup_pids(container) if all_processes else []
     if container.init_alive():
         pids = [container.record["pid"]] + [p for p in pids if p != container.record["pid"]]
@@ -41,7 +48,7 @@ def kill(root, container_id, sig, all_processes=False):
     if status == "stopped" and not (all_processes and cgroup_pids(container)):
         raise WrongState("container not running")
     signal_container(container, sig, all_processes)
-    if status == "paused" and sig == signal.SIGKILL:
+    if status == "paused" and sig == SIGKILL:
         # A frozen (cgroup v1) process acts on SIGKILL only once thawed, and
         # engines wait for the kill to end it: thaw, as runc does.
         from pyoci.cgroups.freezer import thaw
