@@ -63,12 +63,15 @@ def close_ranges(keep, limit=0xFFFFFFFF):
     return ranges
 
 
-def spawn(plan, sync_fd, start_fd):
-    """Clone the container's first process and start it on the plan.
+def spawn(plan, sync_fd, start_fd, cgroup_fd=-1):
+    """Clone the container's first process and start it on the plan, in the
+    cgroup2 directory cgroup_fd names where the kernel allows it.
 
-    Returns the pid clone() gave (the init itself unless plan.fork_after)."""
+    Returns (the pid clone() gave, the init itself unless plan.fork_after;
+    whether it was born in cgroup_fd's cgroup)."""
     pk = _Packer()
     launch = ffi.new("struct pyoci_launch *")
+    launch.cgroup_fd = cgroup_fd
     launch.clone_flags = plan.clone_flags
     launch.unshare_flags = plan.unshare_flags
     for i, (fd, nstype) in enumerate(plan.joins):
@@ -99,7 +102,9 @@ def _idmapped_trees(plan):
                 source, _dest, uid_map, gid_map = st.s
                 fd = lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), st.n[2], st.n[3])
                 if fd < 0:
-                    raise PyociError(f"{st.label}: {posix.strerror(-fd).lower()}")
+                    # EINVAL from mount_setattr: a filesystem the kernel cannot idmap (tmpfs before 6.3, overlay before 5.19).
+                    why = " (this kernel cannot idmap mounts of that filesystem)" if -fd == 22 else ""
+                    raise PyociError(f"{st.label}: {posix.strerror(-fd).lower()}{why}")
                 trees[i] = fd
     except BaseException:
         for fd in trees.values():
@@ -140,7 +145,7 @@ def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
     if pid < 0:
         err = ffi.errno
         raise OSError(err, "clone")
-    return pid
+    return pid, bool(launch.in_cgroup)
 
 
 def socket_pair():

@@ -35,18 +35,29 @@ def cgroup_value(pid, controller, v1_file, v2_file):
         return f.read().strip()
 
 
+def hierarchy_roots():
+    """The mount point of every cgroup hierarchy on this host: each v1
+    controller's and cgroup2's (at /sys/fs/cgroup itself on a pure v2 host)."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] in ("cgroup", "cgroup2") and left.split()[3] == "/":
+                found.append(left.split()[4])
+    return sorted(set(found))
+
+
 def remove_cgroup_tree(relative):
     """rmdir relative and everything under it in every hierarchy, deepest first."""
-    for hierarchy in os.listdir(CGROUP_ROOT):
-        top = os.path.join(CGROUP_ROOT, hierarchy, relative.lstrip("/"))
-        if not os.path.isdir(top):
-            continue
+    for top in cgroup_trees_named(relative):
         for directory, _dirs, _files in sorted(os.walk(top), key=lambda entry: -entry[0].count("/")):
             os.rmdir(directory)
 
 
 def cgroup_trees_named(relative):
-    return [h for h in os.listdir(CGROUP_ROOT) if os.path.isdir(os.path.join(CGROUP_ROOT, h, relative.lstrip("/")))]
+    """relative's directory in each hierarchy that has it."""
+    found = [os.path.join(root, relative.lstrip("/")) for root in hierarchy_roots()]
+    return [d for d in found if os.path.isdir(d)]
 
 
 def status_fields(pid):

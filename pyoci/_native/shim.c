@@ -1218,9 +1218,40 @@ int pyoci_setns(int fd, int nstype)
     return setns(fd, nstype);
 }
 
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define PYOCI_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* clone3's arguments up to the cgroup field (CLONE_ARGS_SIZE_VER2, Linux
+ * 5.7), declared here so that older headers build it too. */
+struct pyoci_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+        cgroup;
+};
+
+/* The child is born in the container's cgroup2 cgroup when cgroup_fd is
+ * set: no migration afterwards, so no wait for the write side of the
+ * kernel's cgroup_threadgroup_rwsem (an RCU grace period on the first one),
+ * and no moment in which the init runs outside its limits.  A kernel
+ * without clone3 or CLONE_INTO_CGROUP (or a cgroup this caller may not
+ * clone into) gets the plain clone, and the parent joins the cgroup later. */
 int pyoci_spawn(struct pyoci_launch *l)
 {
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(l->clone_flags | SIGCHLD), 0, 0, 0, 0);
+    pid_t pid = -1;
+    l->in_cgroup = 0;
+    if (l->cgroup_fd >= 0) {
+        struct pyoci_clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = (uint64_t)(unsigned int)l->clone_flags | PYOCI_CLONE_INTO_CGROUP;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = (uint64_t)l->cgroup_fd;
+        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        if (pid > 0)
+            l->in_cgroup = 1;
+    }
+    if (pid < 0)
+        pid = (pid_t)syscall(SYS_clone, (unsigned long)(l->clone_flags | SIGCHLD), 0, 0, 0, 0);
     if (pid == 0)
         child_main(l);
     return pid;

@@ -103,6 +103,8 @@ struct pyoci_launch {
     unsigned int close_first[16]; /* fd ranges the child closes at once: everything it */
     unsigned int close_last[16];  /* was not handed on purpose (a lock, a log file...) */
     int nclose;
+    int cgroup_fd;          /* cgroup2 directory to clone the child into (CLONE_INTO_CGROUP), or -1 */
+    int in_cgroup;          /* set by pyoci_spawn: 1 when the child was cloned into cgroup_fd */
     int nsteps;
     struct pyoci_step *steps;
 };

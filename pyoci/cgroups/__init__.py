@@ -168,6 +168,18 @@ def create(dirs, hierarchies):
     return made
 
 
+def open_v2_dir(dirs, found):
+    """(mountpoint, fd) of the container's cgroup2 directory, for create to
+    clone its init straight into (CLONE_INTO_CGROUP); (None, -1) without one."""
+    for h in found:
+        if h.v2 and h.mountpoint in dirs:
+            try:
+                return h.mountpoint, posix.open(dirs[h.mountpoint], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+            except OSError:
+                break  # the plain clone, and join reports what is wrong
+    return None, -1
+
+
 def join(dirs, pid):
     for d in dirs.values():
         try:

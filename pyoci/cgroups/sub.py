@@ -3,8 +3,10 @@
 Where it sits: `exec` computes the directories before it spawns anything, so
 a bad argument fails with nothing started; the exec'd process is then moved
 into them instead of the container's own cgroups.  The arguments are runc's:
-one or more "controller[,controller]:path" (v1 hierarchies), or a single
-"path" for every hierarchy (the only form on cgroup v2).
+one or more "controller[,controller]:path", or a single "path" for every
+hierarchy.  On cgroup2 a controller names the one hierarchy when the
+container's cgroup there has it (cgroup.controllers), so "memory,pids:sub"
+means the same on a v1 and a pure v2 host.
 """
 from pyoci import paths
 from pyoci.errors import PyociError
@@ -40,10 +42,12 @@ def sub_cgroup_dirs(specs, dirs, found):
         base = dirs.get(h.mountpoint)
         if base is None:
             continue
-        named = {subs[c] for c in h.controllers if c in subs}
-        unmatched -= set(h.controllers)
+        controllers = _v2_controllers(base) if h.v2 else h.controllers
+        named = {subs[c] for c in controllers if c in subs}
+        unmatched -= set(controllers)
         if len(named) > 1:
-            raise PyociError(f"--cgroup: {','.join(sorted(h.controllers))} share a hierarchy but were given different paths")
+            given = ",".join(sorted(c for c in controllers if c in subs))
+            raise PyociError(f"--cgroup: {given} share a hierarchy but were given different paths")
         sub = named.pop() if named else subs.get("")
         if sub is None:
             continue
@@ -56,3 +60,11 @@ def sub_cgroup_dirs(specs, dirs, found):
     if unmatched:
         raise PyociError(f"--cgroup: the container has no cgroup for controller {', '.join(sorted(unmatched))}")
     return chosen
+
+
+def _v2_controllers(directory):
+    try:
+        with open(paths.join(directory, "cgroup.controllers")) as f:
+            return frozenset(f.read().split())
+    except FileNotFoundError:  # a stand-in tree in the unit tests
+        return frozenset()

@@ -71,6 +71,7 @@ class Creation:
         self.cgroup_dirs = {}
         self.shown_dirs = {}  # what a "cgroup" mount shows: cgroup_dirs, or the caller's where skipped
         self.cgroups_made = []
+        self.born_in = None  # the hierarchy whose cgroup the init was cloned into (CLONE_INTO_CGROUP)
         self.hierarchies = []
         self.master_fd = None
         self.record = None
@@ -127,10 +128,14 @@ class Creation:
         try:
             try:
                 start_fd = at_short_path(self.container.dir, START_SOCKET, lambda name: native.listen(name, 4))
+                v2_mount, cgroup_fd = cgroups.open_v2_dir(self.cgroup_dirs, self.hierarchies)
                 try:
-                    self.clone_pid = native.spawn(plan, child_fd, start_fd)
+                    self.clone_pid, born_in_cgroup = native.spawn(plan, child_fd, start_fd, cgroup_fd)
+                    self.born_in = v2_mount if born_in_cgroup else None
                 finally:
                     posix.close(start_fd)
+                    if cgroup_fd >= 0:
+                        posix.close(cgroup_fd)
             finally:
                 posix.close(child_fd)  # the child has its copy: its exit ends the sync socket
             close_joins(plan)
@@ -188,7 +193,7 @@ class Creation:
 
     def _join_cgroups(self, pid):
         self.init_pid = pid
-        cgroups.join(self.cgroup_dirs, pid)
+        cgroups.join({m: d for m, d in self.cgroup_dirs.items() if m != self.born_in}, pid)
         warmup.end()  # the lock it kept ready is taken
 
     def _record_init(self, pid, config, plan):

@@ -60,7 +60,7 @@ def execute(container, config, process, opts):
     pid = clone_pid = 0
     try:
         try:
-            clone_pid = native.spawn(plan, child_fd, -1)
+            clone_pid, _in_cgroup = native.spawn(plan, child_fd, -1)
         finally:
             posix.close(child_fd)  # the child has its copy: its exec or exit ends the sync socket
         close_joins(plan)

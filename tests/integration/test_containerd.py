@@ -35,7 +35,7 @@ import uuid
 import pytest
 
 from engines import RUNTIME_PARAMS, wait_for
-from host_view import (CGROUP_ROOT, cgroup_dir, cgroup_dirs, cgroup_trees_named, cgroup_value, remove_cgroup_tree,
+from host_view import (cgroup_dir, cgroup_dirs, cgroup_trees_named, cgroup_value, remove_cgroup_tree,
                   status_fields)
 from leftovers import mounts_under
 from oci_image import write_oci_archive
@@ -136,8 +136,7 @@ class Containerd:
 
     def processes_in_cgroups(self):
         pids = set()
-        for hierarchy in cgroup_trees_named(self.cgroup_parent):
-            top = os.path.join(CGROUP_ROOT, hierarchy, self.cgroup_parent.lstrip("/"))
+        for top in cgroup_trees_named(self.cgroup_parent):
             for directory, _dirs, _files in os.walk(top):
                 with open(os.path.join(directory, "cgroup.procs")) as f:
                     pids.update(int(pid) for pid in f.read().split())

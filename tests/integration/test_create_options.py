@@ -5,6 +5,7 @@ import os
 import subprocess
 
 from bundle import make_rootfs
+from host_view import cgroup_dir, cgroup_trees_named, remove_cgroup_tree
 from test_isolation import run_probe
 
 
@@ -64,19 +65,15 @@ def test_systemd_cgroup_path_maps_to_cgroupfs(runtime):
     try:
         runtime("create", "-b", bundle, cid, check=True, global_args=("--systemd-cgroup",))
         pid = runtime.state(cid)["pid"]
-        with open(f"/proc/{pid}/cgroup") as f:
-            lines = f.read().splitlines()
-        pids_line = next(line for line in lines if line.split(":")[1] == "pids")
-        assert pids_line.endswith(f"/{outer}.slice/{slice_name}/pyoci-{cid}.scope")
+        directory = cgroup_dir(pid, "pids")  # its v1 hierarchy's, or cgroup2's
+        assert directory.endswith(f"/{outer}.slice/{slice_name}/pyoci-{cid}.scope")
         runtime("delete", "-f", cid, check=True)
-        assert not os.path.exists(f"/sys/fs/cgroup/pids/{outer}.slice/{slice_name}/pyoci-{cid}.scope")
+        assert not os.path.exists(directory)
+        # The slices were made by pyoci for this container: they go with it.
+        assert cgroup_trees_named(f"{outer}.slice") == []
     finally:
         runtime("delete", "-f", cid)
-        # Slices outlive their scopes (as under systemd); they are this test's to remove.
-        for hierarchy in os.listdir("/sys/fs/cgroup"):
-            for path in (f"{outer}.slice/{slice_name}", f"{outer}.slice"):
-                if os.path.isdir(f"/sys/fs/cgroup/{hierarchy}/{path}"):
-                    os.rmdir(f"/sys/fs/cgroup/{hierarchy}/{path}")
+        remove_cgroup_tree(f"{outer}.slice")
 
 
 def test_oom_score_adj(runtime):

@@ -25,7 +25,7 @@ import pytest
 from bundle import make_rootfs
 from captured import run_captured
 from engines import RUNTIME_PARAMS, wait_for
-from host_view import CGROUP_ROOT, cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
+from host_view import cgroup_trees_named, cgroup_value, remove_cgroup_tree, status_fields
 from leftovers import mounts_under
 
 IMAGE = "localhost/busybox"
@@ -127,8 +127,7 @@ def container_cgroups(parent):
     """The containers' cgroups (libpod-<id>) under parent, in every hierarchy;
     conmon's, beside them, is podman's own."""
     found = []
-    for hierarchy in cgroup_trees_named(parent):
-        directory = os.path.join(CGROUP_ROOT, hierarchy, parent.lstrip("/"))
+    for directory in cgroup_trees_named(parent):
         found += [os.path.join(directory, d) for d in os.listdir(directory) if d.startswith("libpod-")]
     return found
 

@@ -77,6 +77,7 @@ class Rootless:
         self.root = os.path.join(self.xdg, self.name)
         self.ids = []
         self.subids = range(0)  # the /etc/subuid range the subids fixture gave the user
+        self.cgroup = None  # a cgroup2 directory to start the runtime in (set by a test)
 
     @property
     def is_pyoci(self):
@@ -97,6 +98,8 @@ class Rootless:
     def __call__(self, *args, global_args=(), with_root=True, cwd=None, command=None):
         argv = ["setpriv", f"--reuid={self.user.uid}", f"--regid={self.user.gid}", "--clear-groups", "--"]
         argv += command or [*self.cmd, *(["--root", self.root] if with_root else []), *global_args, *args]
+        if self.cgroup:  # moved there by root, before setpriv drops to the user
+            argv = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.cgroup, *argv]
         env = {"PATH": PATH, "XDG_RUNTIME_DIR": self.xdg, "USER": self.user.name, "HOME": self.base}
         # Files, not pipes: a container's init inherits create's stdio.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -222,6 +225,92 @@ def delegated(user):
         yield name
     finally:
         remove_cgroup_tree(name)
+
+
+def pure_v2():
+    with open("/proc/self/mountinfo") as f:
+        types = {line.split(" - ")[1].split()[0] for line in f}
+    return "cgroup2" in types and "cgroup" not in types
+
+
+@pytest.fixture
+def systemd_user_session(user):
+    """The cgroups systemd gives a logged-in user on a pure v2 host, made by
+    hand: user-UID.slice under user.slice, the delegated user@UID.service
+    (the directory and its cgroup.procs, cgroup.subtree_control and
+    cgroup.threads chowned to the user, as Delegate=yes does), and inside it,
+    as the user's own systemd lays it out, app.slice with the controllers
+    enabled and a scope the user's commands run in (systemd-run --user
+    --scope).  Yields (user@UID.service, the scope)."""
+    if not pure_v2():
+        pytest.skip("needs pure cgroup v2 (the v2 lane)")
+    top = os.path.join(CGROUP_ROOT, "user.slice", f"user-{user.uid}.slice")
+    service = os.path.join(top, f"user@{user.uid}.service")
+    app = os.path.join(service, "app.slice")
+    scope = os.path.join(app, f"run-{uuid.uuid4().hex[:8]}.scope")
+    made = []
+
+    def enable(directory, controllers):
+        with open(os.path.join(directory, "cgroup.subtree_control"), "w") as f:
+            f.write(" ".join("+" + c for c in controllers))
+
+    try:
+        for directory in (top, service):
+            os.mkdir(directory)
+            made.append(directory)
+            enable(directory, ("memory", "pids"))
+        for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            os.chown(os.path.join(service, name), user.uid, user.gid)
+        for directory in (app, scope):  # the user's systemd makes these, as the user
+            os.mkdir(directory)
+            made.append(directory)
+            for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+                os.chown(os.path.join(directory, name), user.uid, user.gid)
+        enable(app, ("memory", "pids"))
+        yield service, scope
+    finally:
+        for directory in reversed(made):
+            for sub in [d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d))]:
+                os.rmdir(os.path.join(directory, sub))
+            os.rmdir(directory)
+
+
+# systemd_user_session before rootless: the containers are deleted first.
+def test_a_systemd_delegated_cgroup_is_used_on_v2(systemd_user_session, rootless):
+    """A user in a scope of its user@UID.service: a container without a
+    cgroupsPath goes next to that scope (the scope holds the user's
+    processes), gets its limits there, is updated and deleted, and nothing
+    systemd made is changed."""
+    service, scope = systemd_user_session
+    rl = rootless
+    rl.cgroup = scope
+
+    def snapshot():
+        found = {}
+        for directory in (service, os.path.dirname(scope), scope):
+            with open(os.path.join(directory, "cgroup.subtree_control")) as f:
+                found[directory] = f.read()
+        return found
+
+    before = snapshot()
+    cid = rl.new_id()
+
+    def mutate(config):
+        config["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 64}}
+
+    proc = rl("create", "-b", rl.bundle(["sleep", "1000"], mutate), cid)
+    assert proc.returncode == 0, proc.stderr
+    pid = rl.state(cid)["pid"]
+    directory = os.path.join(os.path.dirname(scope), cid)
+    assert cgroup_dirs(pid)[""] == directory
+    with open(os.path.join(directory, "memory.max")) as f:
+        assert f.read().strip() == str(64 << 20)
+    assert rl("update", "--pids-limit", "32", cid).returncode == 0
+    with open(os.path.join(directory, "pids.max")) as f:
+        assert f.read().strip() == "32"
+    assert rl("delete", "--force", cid).returncode == 0
+    assert not os.path.exists(directory)
+    assert snapshot() == before
 
 
 def wait_stopped(rl, cid, timeout=10):
