@@ -6,6 +6,7 @@
 # with the suite's status.  .ci/run runs it after the host suite.
 #
 #   scripts/test-v2.sh [pytest args...]   default: tests/integration
+#   scripts/test-v2.sh --run CMD [ARGS...]  one command there instead (a bench)
 #
 # PYOCI_V2_ACCEL=kvm|tcg|auto (default auto: KVM when a probe boot works,
 # else QEMU's TCG; nested KVM on some hosts cannot boot a stock kernel).
@@ -45,10 +46,12 @@ if [[ $accel == auto ]]; then
 fi
 echo "v2 lane: $kernel, $accel, $cpus cpus, $memory"
 
+(($#)) || set -- tests/integration
+guest_args=$(printf ' %q' "$@")
 start=$(date +%s)
 set +e
 boot "${PYOCI_V2_TIMEOUT:-4800}" "$accel" \
-  "PYOCI_V2_CONFORMANCE=${PYOCI_V2_CONFORMANCE:-1} bash $PWD/scripts/v2-guest.sh $results ${*:-tests/integration}"
+  "PYOCI_V2_CONFORMANCE=${PYOCI_V2_CONFORMANCE:-1} bash $PWD/scripts/v2-guest.sh $results$guest_args"
 booted=$?
 set -e
 echo "v2 lane: $(( $(date +%s) - start )) s"
