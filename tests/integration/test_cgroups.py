@@ -168,3 +168,78 @@ def test_a_fork_bomb_stops_at_pids_limit(runtime):
     proc = runtime("run", "-b", runtime.bundle(["sh", "-c", script], rootfs=runtime.rootfs, mutate=limit), cid)
     # sh itself and the sleeps that got a pid: never past the limit.
     assert 1 < int(proc.stdout.split()[-1]) <= 16, proc.stdout + proc.stderr
+
+
+def pure_v2():
+    found = hierarchies()
+    return len(found) == 1 and found[0].v2
+
+
+def v2_dir_of(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        path = f.read().strip().split(":", 2)[2]
+    return os.path.join(mount_of(v2=True), path.lstrip("/"))
+
+
+@pytest.mark.skipif(not pure_v2(), reason="needs pure cgroup v2 (the v2 lane)")
+def test_every_v2_resource_family_lands_in_its_file(runtime):
+    """Each linux.resources family a pure v2 host can apply, read back from
+    the container's cgroup2 files: the spec's v1-shaped values converted as
+    runc and crun convert them."""
+    limit = 96 << 20
+    device = first_block_device()
+
+    def mutate(config):
+        resources = {
+            "memory": {"limit": limit, "reservation": limit // 2, "swap": 2 * limit},
+            "cpu": {"shares": 1024, "quota": 25000, "period": 50000, "burst": 1000, "idle": 0,
+                    "cpus": "0", "mems": "0"},
+            "pids": {"limit": 77},
+            "unified": {"memory.high": str(limit - 4096)},
+        }
+        if device:
+            major, minor = device
+            resources["blockIO"] = {"weight": 500, "throttleReadBpsDevice": [
+                {"major": major, "minor": minor, "rate": 1048576}]}
+        if hugetlb_mount()[0] and os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB"):
+            resources["hugepageLimits"] = [{"pageSize": "2MB", "limit": 4194304}]
+        config["linux"]["resources"] = resources
+
+    cid, pid = created(runtime, mutate=mutate)
+    d = v2_dir_of(pid)
+    assert d.endswith("/" + cid)
+    assert int(read(f"{d}/memory.max")) == limit
+    assert int(read(f"{d}/memory.low")) == limit // 2
+    assert int(read(f"{d}/memory.swap.max")) == limit  # v1's memory+swap minus the memory
+    assert int(read(f"{d}/memory.high")) == limit - 4096
+    assert read(f"{d}/cpu.weight") == "39"  # 1 + (1024 - 2) * 9999 / 262142
+    assert read(f"{d}/cpu.max") == "25000 50000"
+    assert read(f"{d}/cpu.max.burst") == "1000"
+    assert read(f"{d}/cpuset.cpus") == "0" and read(f"{d}/cpuset.mems") == "0"
+    assert read(f"{d}/pids.max") == "77"
+    if device:
+        assert f"{device[0]}:{device[1]} rbps=1048576" in read(f"{d}/io.max")
+    if hugetlb_mount()[0] and os.path.isdir("/sys/kernel/mm/hugepages/hugepages-2048kB"):
+        assert read(f"{d}/hugetlb.2MB.max") == "4194304"
+    # update reaches the same files.
+    runtime("update", "--memory", str(limit * 2), "--pids-limit", "78", "--cpu-quota", "30000", cid, check=True)
+    assert int(read(f"{d}/memory.max")) == limit * 2
+    assert read(f"{d}/pids.max") == "78"
+    assert read(f"{d}/cpu.max") == "30000 50000"
+
+
+@pytest.mark.skipif(not pure_v2(), reason="needs pure cgroup v2 (the v2 lane)")
+@pytest.mark.parametrize("resources, field", [
+    ({"memory": {"swappiness": 10}}, "linux.resources.memory.swappiness"),
+    ({"memory": {"disableOOMKiller": True}}, "linux.resources.memory.disableOOMKiller"),
+    ({"cpu": {"realtimeRuntime": 1000}}, "linux.resources.cpu.realtimeRuntime"),
+    ({"network": {"classID": 1}}, "linux.resources.network.classID"),
+    ({"blockIO": {"leafWeight": 10}}, "linux.resources.blockIO.leafWeight"),
+])
+def test_v1_only_fields_are_refused_on_v2_by_name(runtime, resources, field):
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs,
+                            mutate=lambda c: c["linux"].update(resources=resources))
+    proc = runtime("create", "-b", bundle, cid)
+    assert proc.returncode == 1 and field in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
