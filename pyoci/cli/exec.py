@@ -101,7 +101,7 @@ def run(ctx, args):
 
     if args.preserve_fds < 0:
         raise PyociError("--preserve-fds: must not be negative")
-    container = container_for_exec(ctx.root, args.container_id, args.ignore_paused)
+    container, status = container_for_exec(ctx.root, args.container_id, args.ignore_paused)
     cgroup_dirs = container.record.get("cgroup", {}).get("dirs", {})
     if args.cgroup:
         from pyoci.cgroups import hierarchies
@@ -115,5 +115,5 @@ def run(ctx, args):
     else:
         process = process_from_flags(config.get("process") or {}, args, log)
     opts = ExecOptions(cgroup_dirs, detach=args.detach, pid_file=args.pid_file, console_socket=args.console_socket,
-                       preserve_fds=args.preserve_fds, pidfd_socket=args.pidfd_socket)
+                       preserve_fds=args.preserve_fds, pidfd_socket=args.pidfd_socket, paused=status == "paused")
     return execute(container, config, process, opts)

@@ -24,8 +24,9 @@ ACK = b"\x01"
 
 class ExecOptions:
     def __init__(self, cgroup_dirs, detach=False, pid_file=None, console_socket=None, preserve_fds=0,
-                 pidfd_socket=None):
+                 pidfd_socket=None, paused=False):
         self.cgroup_dirs = cgroup_dirs  # {mountpoint: dir} to join: the container's, or --cgroup's
+        self.paused = paused  # exec --ignore-paused into a frozen container
         self.detach = detach
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -41,7 +42,7 @@ def container_for_exec(root, container_id, ignore_paused):
         raise WrongState(f"cannot exec in container {container_id}: it is paused (--ignore-paused to do it anyway)")
     if status not in ("created", "running", "paused"):
         raise WrongState(f"cannot exec in container {container_id}: it is {status}")
-    return container
+    return container, status
 
 
 def execute(container, config, process, opts):
@@ -59,12 +60,19 @@ def execute(container, config, process, opts):
     sync_fd, child_fd = native.socket_pair()
     pid = clone_pid = 0
     try:
+        # Born in a frozen cgroup, the child could not even report its pid:
+        # into a paused container (--ignore-paused) it joins after, as before.
+        v2_mount, cgroup_fd = (None, -1) if opts.paused else cgroups.open_v2_dir(opts.cgroup_dirs,
+                                                                                       cgroups.hierarchies())
         try:
-            clone_pid, _in_cgroup = native.spawn(plan, child_fd, -1)
+            clone_pid, born_in_cgroup = native.spawn(plan, child_fd, -1, cgroup_fd)
         finally:
             posix.close(child_fd)  # the child has its copy: its exec or exit ends the sync socket
+            if cgroup_fd >= 0:
+                posix.close(cgroup_fd)
         close_joins(plan)
-        pid = _answer(sync_fd, clone_pid, record, config, opts, final)
+        to_join = {m: d for m, d in opts.cgroup_dirs.items() if not (born_in_cgroup and m == v2_mount)}
+        pid = _answer(sync_fd, clone_pid, record, to_join, config, opts, final)
     except BaseException:
         for p in {pid, clone_pid} - {0}:
             try:
@@ -89,9 +97,10 @@ def execute(container, config, process, opts):
     return wait_for(pid)
 
 
-def _answer(sync_fd, clone_pid, record, config, opts, final_cpus):
+def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
     """Serve the child's messages until it execs (EOF); the pid it reported.
-    final_cpus: process.execCPUAffinity.final, set once it is in its cgroups."""
+    to_join: the cgroups it was not born in; final_cpus:
+    process.execCPUAffinity.final, set once it is in its cgroups."""
     pid = clone_pid
     while True:
         msg = native.read_message(sync_fd)
@@ -99,7 +108,7 @@ def _answer(sync_fd, clone_pid, record, config, opts, final_cpus):
             return pid
         if msg.type == messages.MSG_PID:
             pid = msg.pid or clone_pid
-            cgroups.join(opts.cgroup_dirs, pid)
+            cgroups.join(to_join, pid)
             if final_cpus:
                 set_affinity(pid, final_cpus, "process.execCPUAffinity.final")
             warmup.end()  # the launcher's helper kept the lock ready for this join
