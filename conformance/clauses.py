@@ -577,16 +577,18 @@ def resources_cpu(rt):
 def resources_devices(rt):
     def mutate(allowed):
         def change(config):
-            # The host's /dev/loop-control (c 10:237) bound in: a node no default rule allows.
-            config["mounts"].append({"destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control",
+            # The host's /dev/kmsg (c 1:11) bound in: a node no default rule
+            # allows, which any host has, and which opens for writing without
+            # a capability.
+            config["mounts"].append({"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg",
                                      "options": ["bind"]})
             config["linux"]["resources"] = {"devices": [{"allow": False, "access": "rwm"}] + (
-                [{"allow": True, "type": "c", "major": 10, "minor": 237, "access": "r"}] if allowed else [])}
+                [{"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}] if allowed else [])}
         return change
 
-    probe = "(: < /dev/loop-control) 2>/dev/null && echo opened; true"
-    check("opened" not in rt.run_probe(probe, mutate(False)), "a denied device (c 10:237) was opened")
-    check("opened" in rt.run_probe(probe, mutate(True)), "an allowed device (c 10:237) was not opened")
+    probe = "(: > /dev/kmsg) 2>/dev/null && echo opened; true"
+    check("opened" not in rt.run_probe(probe, mutate(False)), "a denied device (c 1:11) was opened")
+    check("opened" in rt.run_probe(probe, mutate(True)), "an allowed device (c 1:11) was not opened")
 
 
 @clause("resources.memory.oom", "config-linux.md#memory",

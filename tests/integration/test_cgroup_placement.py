@@ -64,6 +64,21 @@ def init_cgroup(pid):
     return read(f"/proc/{pid}/cgroup").split(":", 2)[2]
 
 
+def failed_create(runtime, cgroups_path, resources):
+    """create with cgroupsPath (a format string of the id) and resources;
+    it must fail with exit 1 and no traceback.  Its CompletedProcess."""
+    cid = runtime.new_id()
+
+    def mutate(config):
+        config["linux"]["cgroupsPath"] = cgroups_path.format(cid=cid)
+        config["linux"]["resources"] = resources
+
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert not os.path.exists(host_dir(cgroups_path.format(cid=cid)))
+    return proc
+
+
 @pytest.fixture
 def untouched():
     """Fails the test if pyoci changed a cgroup it did not make."""
@@ -142,7 +157,7 @@ def test_a_nested_relative_path_goes_away_with_its_container(runtime, untouched)
         config["linux"]["cgroupsPath"] = f"{group}/inner/{cid}"
         config["linux"]["resources"] = {"pids": {"limit": 10}}
 
-    _cid, pid = created(runtime, mutate=mutate)
+    runtime("create", "-b", runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=mutate), cid, check=True)
     parent = host_dir(os.path.join(os.path.dirname(own_cgroup()), group))
     assert read(f"{parent}/inner/{cid}/pids.max") == "10"
     runtime("delete", "-f", cid, check=True)
@@ -155,34 +170,16 @@ def test_a_path_under_our_own_populated_cgroup_is_refused_by_name(runtime, untou
     """pids is a threaded controller: the kernel would take +pids in our own
     populated cgroup and make it "domain threaded", breaking every later
     container of the caller.  pyoci must not write it."""
-    cid = runtime.new_id()
-    path = os.path.join(own_cgroup(), cid)
-
-    def mutate(config):
-        config["linux"]["cgroupsPath"] = path
-        config["linux"]["resources"] = resources
-
-    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
-    assert proc.returncode == 1
+    proc = failed_create(runtime, own_cgroup() + "/{cid}", resources)
     assert f"linux.resources.{controller}:" in proc.stderr
     assert host_dir(own_cgroup()) in proc.stderr
     assert "no-internal-process rule" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not os.path.exists(host_dir(path))
 
 
 def test_a_controller_an_existing_cgroup_does_not_hand_down_is_an_error(runtime, untouched, test_cgroup):
-    cid = runtime.new_id()
-
-    def mutate(config):
-        config["linux"]["cgroupsPath"] = f"{test_cgroup}/{cid}"
-        config["linux"]["resources"] = {"memory": {"limit": MEMORY_LIMIT}}
-
-    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
-    assert proc.returncode == 1
+    proc = failed_create(runtime, test_cgroup + "/{cid}", {"memory": {"limit": MEMORY_LIMIT}})
     assert f"cgroup {host_dir(test_cgroup)} does not enable it for its children" in proc.stderr
     assert read(host_dir(test_cgroup) + "/cgroup.subtree_control") == ""
-    assert not [n for n in os.listdir(host_dir(test_cgroup)) if os.path.isdir(os.path.join(host_dir(test_cgroup), n))]
 
 
 def test_a_threaded_subtree_is_named(runtime, untouched, test_cgroup):
@@ -190,16 +187,9 @@ def test_a_threaded_subtree_is_named(runtime, untouched, test_cgroup):
     os.mkdir(threaded)
     with open(threaded + "/cgroup.type", "w") as f:
         f.write("threaded")
-    cid = runtime.new_id()
-
-    def mutate(config):
-        config["linux"]["cgroupsPath"] = f"{test_cgroup}/threads/{cid}"
-        config["linux"]["resources"] = {"memory": {"limit": MEMORY_LIMIT}}
-
-    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
-    assert proc.returncode == 1
-    assert "threaded" in proc.stderr and "linux.resources.memory" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    proc = failed_create(runtime, test_cgroup + "/threads/{cid}", {"memory": {"limit": MEMORY_LIMIT}})
+    assert f"cgroup {host_dir(test_cgroup)} is domain threaded" in proc.stderr
+    assert "linux.resources.memory" in proc.stderr
 
 
 def test_an_absolute_path_is_taken_from_the_root(runtime, untouched):
