@@ -186,7 +186,25 @@ def join(dirs, pid):
             with open(paths.join(d, "cgroup.procs"), "w") as f:
                 f.write(str(pid))
         except OSError as e:
-            raise PyociError(f"linux.cgroupsPath: joining {d}: {posix.strerror(e.errno).lower()}") from None
+            raise PyociError(f"linux.cgroupsPath: joining {d}: {posix.strerror(e.errno).lower()}"
+                             f"{_join_refused_because(d, e.errno)}") from None
+
+
+def _join_refused_because(directory, errno):
+    """The cgroup v2 rule behind a refused join, in words; "" for others."""
+    try:
+        with open(paths.join(directory, "cgroup.type")) as f:
+            kind = f.read().strip()
+        with open(paths.join(directory, "cgroup.subtree_control")) as f:
+            handed_down = f.read().split()
+    except OSError:  # v1, or the root: no such rules
+        return ""
+    if errno == 95 and kind != "domain":  # EOPNOTSUPP
+        return f" (it is {kind}: only a domain or threaded cgroup takes processes; set linux.cgroupsPath elsewhere)"
+    if errno == 16 and handed_down:  # EBUSY
+        return (f" (it enables {' '.join(handed_down)} for its children, and cgroup v2 lets no such cgroup hold "
+                f"processes: the no-internal-process rule)")
+    return ""
 
 
 def pids(dirs):

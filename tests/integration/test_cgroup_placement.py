@@ -204,3 +204,20 @@ def test_an_absolute_path_is_taken_from_the_root(runtime, untouched):
     assert int(read(host_dir(path) + "/memory.max")) == MEMORY_LIMIT
     runtime("delete", "-f", cid, check=True)
     assert not os.path.exists(host_dir(path))
+
+
+def test_joining_a_cgroup_that_hands_controllers_down_names_the_rule(runtime, untouched, test_cgroup):
+    """A cgroupsPath that names an existing inner cgroup (one that enables
+    controllers for a child of its own): the kernel refuses processes there,
+    and the error says which rule, not just "device or resource busy"."""
+    os.mkdir(host_dir(test_cgroup) + "/child")
+    with open(host_dir(test_cgroup) + "/cgroup.subtree_control", "w") as f:
+        f.write("+pids")
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs,
+                            mutate=lambda c: c["linux"].update(cgroupsPath=test_cgroup))
+    proc = runtime("create", "-b", bundle, cid)
+    assert proc.returncode == 1, proc.stderr
+    assert f"joining {host_dir(test_cgroup)}: device or resource busy" in proc.stderr
+    assert "no-internal-process rule" in proc.stderr
+    assert read(host_dir(test_cgroup) + "/cgroup.procs") == ""

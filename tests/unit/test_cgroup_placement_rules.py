@@ -96,3 +96,16 @@ def test_a_controller_held_back_names_the_cgroup_and_the_rule(tmp_path, layout, 
     assert str(e.value).startswith("linux.resources.pids: the pids controller does not reach the container's cgroup")
     assert message.format(root=root) in str(e.value)
     assert open(f"{root}/scope/cgroup.subtree_control").read() == ""
+
+
+@pytest.mark.parametrize("layout, errno, said", [
+    (("", "pids memory", "", "domain"), 16, "(it enables pids memory for its children, and cgroup v2 lets no such "
+                                            "cgroup hold processes: the no-internal-process rule)"),
+    (("", "", "", "domain invalid"), 95, "(it is domain invalid: only a domain or threaded cgroup takes processes"),
+    (("", "", "", "domain"), 13, ""),
+])
+def test_a_refused_join_names_the_v2_rule(tmp_path, layout, errno, said):
+    root, _found = v2_tree(tmp_path, {"": ("", "", "", None), "c1": layout})
+    found = cgroups._join_refused_because(f"{root}/c1", errno)
+    assert (said in found) if said else found == ""
+    assert cgroups._join_refused_because(str(tmp_path), errno) == ""  # v1: no cgroup.type
