@@ -304,8 +304,15 @@ def _apply_v2(res, dirs, hierarchies, config_devices=()):
         weight = 1 + ((shares - 2) * 9999) // 262142 if shares else 100
         write(d, "cpu.weight", weight, "linux.resources.cpu.shares")
     if "quota" in cpu or "period" in cpu:
-        quota = cpu.get("quota", -1)
-        write(d, "cpu.max", f"{'max' if quota <= 0 else quota} {cpu.get('period', 100000)}", "linux.resources.cpu.quota")
+        # cpu.max holds both; a value left out (an update of one) keeps what is
+        # there: the kernel keeps the period when only a quota is written.
+        if "quota" in cpu:
+            quota = "max" if cpu["quota"] <= 0 else cpu["quota"]
+        else:
+            with open(paths.join(d, "cpu.max")) as f:
+                quota = f.read().split()[0]
+        value = f"{quota} {cpu['period']}" if "period" in cpu else str(quota)
+        write(d, "cpu.max", value, "linux.resources.cpu.quota" if "quota" in cpu else "linux.resources.cpu.period")
     if "burst" in cpu:
         write(d, "cpu.max.burst", cpu["burst"], "linux.resources.cpu.burst")
     if "idle" in cpu:

@@ -183,6 +183,20 @@ def test_cpu_blkio_hugetlb_rdma_unified_v2(v2):
     assert written["memory.high"] == "1073741824" and written["io.latency"] == "8:0 target=100"
 
 
+@pytest.mark.parametrize("cpu, before, after", [
+    ({"quota": 30000, "period": 50000}, "max 100000", "30000 50000"),
+    ({"quota": 30000}, "20000 50000", "30000"),  # the kernel keeps the period
+    ({"quota": -1}, "20000 50000", "max"),
+    ({"period": 80000}, "20000 50000", "20000 80000"),  # the quota in force is kept
+])
+def test_cpu_max_keeps_what_an_update_leaves_out(v2, cpu, before, after):
+    hierarchies, dirs = v2
+    directory = next(iter(dirs.values()))
+    Path(directory, "cpu.max").write_text(before)
+    apply({"cpu": cpu}, dirs, hierarchies)
+    assert files(directory)["cpu.max"] == after
+
+
 def test_blkio_weight_converts_to_io_weight(v2):
     hierarchies, dirs = v2
     directory = next(iter(dirs.values()))
