@@ -24,7 +24,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 kernel=$(ls -1v /boot/vmlinuz-* | tail -n 1)
 cpus=$(nproc)
 memory=${PYOCI_V2_MEMORY:-8G}
-# In the work tree, not /tmp: the guest mounts a tmpfs of its own there.
+# In the work tree, which the guest shares read-write.
 results=$(mktemp -d "$PWD/.v2-lane.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 

@@ -32,9 +32,11 @@ echo $$ > "$cg/user.slice/session-1.scope/cgroup.procs"
 umount /etc/shadow 2>/dev/null || true
 
 # The snapshot's /tmp is an overlay on 9p; the tests' bundles and rootfs want
-# a local filesystem, as on a real host.
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mkdir -p /run/pyoci
+# a local filesystem, as on a real host.  A tmpfs of their own, not over /tmp:
+# the work tree itself may be under /tmp (CI clones there).
+mkdir -p /run/pyoci /run/lane-tmp
+mount -t tmpfs -o mode=1777 tmpfs /run/lane-tmp
+export TMPDIR=/run/lane-tmp
 
 echo "v2 guest: $(uname -r), $(cat /proc/self/cgroup), controllers: $(cat "$cg/user.slice/cgroup.subtree_control")"
 cd "$repo"
