@@ -32,9 +32,11 @@ boot() {  # boot SECONDS ACCEL COMMAND...
   local limit=$1 accel=$2; shift 2
   local flags=()
   [[ $accel == tcg ]] && flags+=(--disable-kvm)
+  # Through a pipe: QEMU reopens the console's output, which truncates a
+  # file our caller redirected us to (and the host lane's output with it).
   timeout "$limit" vng --run "$kernel" "${flags[@]}" --cpus "$cpus" --memory "$memory" --user root \
       --append "cgroup_no_v1=all" --rwdir "$PWD" \
-      --exec "$*"
+      --exec "$*" < /dev/null 2>&1 | cat
 }
 
 accel=${PYOCI_V2_ACCEL:-auto}
