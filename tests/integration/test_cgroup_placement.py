@@ -89,7 +89,8 @@ def untouched():
 
 @pytest.fixture
 def test_cgroup():
-    """A cgroup of the test's own under the root, removed with what is under it."""
+    """A cgroup of the test's own under the root, removed with what is under
+    it (tests name it before `runtime`, so their containers go first)."""
     path = f"/pyoci-test-place-{uuid.uuid4().hex[:8]}"
     os.mkdir(host_dir(path))
     yield path
@@ -176,13 +177,13 @@ def test_a_path_under_our_own_populated_cgroup_is_refused_by_name(runtime, untou
     assert "no-internal-process rule" in proc.stderr
 
 
-def test_a_controller_an_existing_cgroup_does_not_hand_down_is_an_error(runtime, untouched, test_cgroup):
+def test_a_controller_an_existing_cgroup_does_not_hand_down_is_an_error(test_cgroup, untouched, runtime):
     proc = failed_create(runtime, test_cgroup + "/{cid}", {"memory": {"limit": MEMORY_LIMIT}})
     assert f"cgroup {host_dir(test_cgroup)} does not enable it for its children" in proc.stderr
     assert read(host_dir(test_cgroup) + "/cgroup.subtree_control") == ""
 
 
-def test_a_threaded_subtree_is_named(runtime, untouched, test_cgroup):
+def test_a_threaded_subtree_is_named(test_cgroup, untouched, runtime):
     threaded = host_dir(test_cgroup) + "/threads"
     os.mkdir(threaded)
     with open(threaded + "/cgroup.type", "w") as f:
@@ -206,13 +207,13 @@ def test_an_absolute_path_is_taken_from_the_root(runtime, untouched):
     assert not os.path.exists(host_dir(path))
 
 
-def test_joining_a_cgroup_that_hands_controllers_down_names_the_rule(runtime, untouched, test_cgroup):
+def test_joining_a_cgroup_that_hands_controllers_down_names_the_rule(test_cgroup, untouched, runtime):
     """A cgroupsPath that names an existing inner cgroup (one that enables
     controllers for a child of its own): the kernel refuses processes there,
     and the error says which rule, not just "device or resource busy"."""
     os.mkdir(host_dir(test_cgroup) + "/child")
     with open(host_dir(test_cgroup) + "/cgroup.subtree_control", "w") as f:
-        f.write("+pids")
+        f.write("+memory")  # a domain controller: pids, a threaded one, would allow processes here
     cid = runtime.new_id()
     bundle = runtime.bundle(["true"], rootfs=runtime.rootfs,
                             mutate=lambda c: c["linux"].update(cgroupsPath=test_cgroup))
