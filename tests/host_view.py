@@ -47,6 +47,11 @@ def hierarchy_roots():
     return sorted(set(found))
 
 
+def pure_v2():
+    """cgroup2 alone, at /sys/fs/cgroup: the layout of the v2 lane."""
+    return hierarchy_roots() == [CGROUP_ROOT] and os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
+
+
 def remove_cgroup_tree(relative):
     """rmdir relative and everything under it in every hierarchy, deepest first."""
     for top in cgroup_trees_named(relative):

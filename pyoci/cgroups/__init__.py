@@ -168,16 +168,21 @@ def create(dirs, hierarchies):
     return made
 
 
-def open_v2_dir(dirs, found):
-    """(mountpoint, fd) of the container's cgroup2 directory, for create to
-    clone its init straight into (CLONE_INTO_CGROUP); (None, -1) without one."""
-    for h in found:
-        if h.v2 and h.mountpoint in dirs:
-            try:
-                return h.mountpoint, posix.open(dirs[h.mountpoint], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
-            except OSError:
-                break  # the plain clone, and join reports what is wrong
-    return None, -1
+def v2_mountpoint(found):
+    """cgroup2's mount point among the hierarchies found, or None."""
+    return next((h.mountpoint for h in found if h.v2), None)
+
+
+def open_v2_dir(dirs, mountpoint):
+    """An fd of the container's directory in the cgroup2 hierarchy mounted at
+    mountpoint, for create and exec to clone their process straight into
+    (CLONE_INTO_CGROUP); -1 without one."""
+    if mountpoint not in dirs:
+        return -1
+    try:
+        return posix.open(dirs[mountpoint], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+    except OSError:
+        return -1  # the plain clone, and join reports what is wrong
 
 
 def join(dirs, pid):

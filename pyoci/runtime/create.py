@@ -128,7 +128,8 @@ class Creation:
         try:
             try:
                 start_fd = at_short_path(self.container.dir, START_SOCKET, lambda name: native.listen(name, 4))
-                v2_mount, cgroup_fd = cgroups.open_v2_dir(self.cgroup_dirs, self.hierarchies)
+                v2_mount = cgroups.v2_mountpoint(self.hierarchies)
+                cgroup_fd = cgroups.open_v2_dir(self.cgroup_dirs, v2_mount)
                 try:
                     self.clone_pid, born_in_cgroup = native.spawn(plan, child_fd, start_fd, cgroup_fd)
                     self.born_in = v2_mount if born_in_cgroup else None
@@ -225,7 +226,9 @@ class Creation:
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             # "shown": checkpoint names the "cgroup" mount's binds to CRIU from it.
             "cgroup": {"dirs": self.cgroup_dirs, "shown": self.shown_dirs, "made": self.cgroups_made,
-                       "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)},
+                       "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies),
+                       # exec clones into it without reading mountinfo again.
+                       "v2": cgroups.v2_mountpoint(self.hierarchies)},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),
             # What `exec` takes from the config as create saw it: the

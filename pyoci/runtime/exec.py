@@ -62,8 +62,8 @@ def execute(container, config, process, opts):
     try:
         # Born in a frozen cgroup, the child could not even report its pid:
         # into a paused container (--ignore-paused) it joins after, as before.
-        v2_mount, cgroup_fd = (None, -1) if opts.paused else cgroups.open_v2_dir(opts.cgroup_dirs,
-                                                                                       cgroups.hierarchies())
+        v2_mount = record.get("cgroup", {}).get("v2")  # None in a record from before it was kept
+        cgroup_fd = -1 if opts.paused else cgroups.open_v2_dir(opts.cgroup_dirs, v2_mount)
         try:
             clone_pid, born_in_cgroup = native.spawn(plan, child_fd, -1, cgroup_fd)
         finally:

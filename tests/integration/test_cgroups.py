@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from host_view import pure_v2
 from pyoci.cgroups import hierarchies
 from test_isolation import created
 
@@ -168,11 +169,6 @@ def test_a_fork_bomb_stops_at_pids_limit(runtime):
     proc = runtime("run", "-b", runtime.bundle(["sh", "-c", script], rootfs=runtime.rootfs, mutate=limit), cid)
     # sh itself and the sleeps that got a pid: never past the limit.
     assert 1 < int(proc.stdout.split()[-1]) <= 16, proc.stdout + proc.stderr
-
-
-def pure_v2():
-    found = hierarchies()
-    return len(found) == 1 and found[0].v2
 
 
 def v2_dir_of(pid):

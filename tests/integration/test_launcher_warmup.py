@@ -17,10 +17,12 @@ import textwrap
 
 import pytest
 
+from host_view import pure_v2
+
 LAUNCHER = os.path.join(os.path.dirname(sys.executable), "pyoci")
 # On pure cgroup v2 create and exec clone into the cgroup and nothing
 # migrates: the launcher starts no helper there.
-PURE_V2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+PURE_V2 = pure_v2()
 needs_helper = pytest.mark.skipif(PURE_V2, reason="pure cgroup v2: the launcher starts no helper")
 
 pytestmark = pytest.mark.skipif(not os.access(LAUNCHER, os.X_OK), reason="pyoci is not installed next to this python")

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from bundle import write_bundle
-from host_view import CGROUP_ROOT, cgroup_dirs, remove_cgroup_tree, status_fields
+from host_view import CGROUP_ROOT, cgroup_dirs, pure_v2, remove_cgroup_tree, status_fields
 from leftovers import assert_nothing_left
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -225,12 +225,6 @@ def delegated(user):
         yield name
     finally:
         remove_cgroup_tree(name)
-
-
-def pure_v2():
-    with open("/proc/self/mountinfo") as f:
-        types = {line.split(" - ")[1].split()[0] for line in f}
-    return "cgroup2" in types and "cgroup" not in types
 
 
 @pytest.fixture
