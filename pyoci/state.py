@@ -12,7 +12,7 @@ import posix  # not os: see pyoci.paths
 
 from pyoci.errors import NotFound, PyociError
 from pyoci.jsonio import dumps, loads
-from pyoci.paths import exists, isfile, join, makedirs
+from pyoci.paths import basename, dirname, exists, isfile, join, makedirs
 
 STATE_FILE = "state.json"
 START_SOCKET = "start.sock"
@@ -21,23 +21,57 @@ START_SOCKET = "start.sock"
 def atomic_write(path, data, mode=0o600):
     """Write data (bytes or str) to path so readers see all or nothing.
 
+    Nobody else who may write path's directory (a --pid-file in a shared
+    one) can steer the write: the temporary file has a random name and is
+    made with O_EXCL|O_NOFOLLOW in the directory's fd, so a symlink planted
+    there is never followed, and rename replaces one planted at path
+    itself instead of writing through it.
+
     No fsync: the state describes processes that do not outlive a crash of
     the machine, so there is nothing for it to protect, and with the root
     on a disk (as /run is on some hosts) it cost 1-2 ms per write; runc
     does not sync its state either."""
     if isinstance(data, str):
         data = data.encode()
-    tmp = f"{path}.{posix.getpid()}.tmp"
-    fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, mode)
+    name = basename(path)
+    dir_fd = posix.open(dirname(path) or ".", posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
     try:
-        posix.write(fd, data)
+        tmp = f".{name}.{posix.urandom(8).hex()}"
+        fd = posix.open(tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW | posix.O_CLOEXEC,
+                        mode, dir_fd=dir_fd)
+        try:
+            write_all(fd, data)
+        except BaseException:
+            posix.unlink(tmp, dir_fd=dir_fd)
+            raise
+        finally:
+            posix.close(fd)
+        posix.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     finally:
-        posix.close(fd)
-    posix.rename(tmp, path)
+        posix.close(dir_fd)
+
+
+def write_all(fd, data):
+    """write(2) until all of data is written: one call may write less."""
+    view = memoryview(data)
+    while view:
+        view = view[posix.write(fd, view):]
 
 
 def process_start_time(pid):
     """(start time in clock ticks, state letter) of pid, or None if it is gone."""
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[19]), fields[0])
+
+
+def parent_pid(pid):
+    """The parent of pid, or None if it is gone."""
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[1])
+
+
+def _stat_fields(pid):
+    """/proc/<pid>/stat's fields after comm (state first), or None if pid is gone."""
     try:
         fd = posix.open(f"/proc/{pid}/stat", posix.O_RDONLY | posix.O_CLOEXEC)
         try:
@@ -49,8 +83,7 @@ def process_start_time(pid):
     # comm may hold spaces and parentheses: split after the last ')'.  As
     # text: the bytes methods would be more of the interpreter to page in.
     text = stat.decode(errors="replace")
-    fields = text[text.rindex(")") + 2:].split()
-    return int(fields[19]), fields[0]
+    return text[text.rindex(")") + 2:].split()
 
 
 def at_short_path(directory, name, action):
@@ -65,9 +98,16 @@ def at_short_path(directory, name, action):
         posix.close(here)
 
 
+# runc's rule, ^[\w+\-.]+$ with \w as ASCII: an id is a file name under the
+# root, a cgroup name, a word in `list` and in the text --log, and nothing
+# in it may be a separator there (a newline forged lines of `list -q`).
+ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.")
+
+
 def valid_id(container_id):
-    if not container_id or container_id in (".", "..") or "/" in container_id or "\0" in container_id:
-        raise PyociError(f"invalid container id {container_id!r}")
+    if not container_id or container_id in (".", "..") or not ID_CHARACTERS.issuperset(container_id):
+        raise PyociError(f"invalid container id {container_id!r}: only ASCII letters, digits, "
+                         "'_', '+', '-' and '.' may be used")
     if len(container_id) > 1024:
         raise PyociError("invalid container id: longer than 1024 characters")
     return container_id
