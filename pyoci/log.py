@@ -3,10 +3,15 @@
 containerd's shim shows the last `error` record of its --log file; podman
 reads the file as JSON.  Without --log, records go to stderr as text.
 """
+import posix  # not os: see pyoci.paths
 import sys
 import time
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+# A text record is one line whose msg is quoted: a newline or a quote in a
+# message (a value from a config, a path) must not end it and forge another.
+_ESCAPES = {**{c: f"\\x{c:02x}" for c in range(32)}, ord("\n"): "\\n", ord("\t"): "\\t", ord('"'): '\\"',
+            ord("\\"): "\\\\"}
 
 
 class Log:
@@ -27,11 +32,10 @@ class Log:
 
             line = dumps({"level": level, "msg": msg, "time": self._now()})
         else:
-            line = f'time="{self._now()}" level={level} msg="{msg}"'
+            line = f'time="{self._now()}" level={level} msg="{msg.translate(_ESCAPES)}"'
         if self.path:
             try:
-                with open(self.path, "a") as f:
-                    f.write(line + "\n")
+                append_line(self.path, line)
             except OSError:
                 sys.stderr.write(line + "\n")
         elif level != "error":
@@ -49,6 +53,16 @@ class Log:
 
     def error(self, msg):
         self.record("error", msg)
+
+
+def append_line(path, line):
+    """Append line to the --log file.  O_NOFOLLOW: a symlink planted at the
+    name, in a directory others may write, is not written through."""
+    fd = posix.open(path, posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT | posix.O_NOFOLLOW | posix.O_CLOEXEC, 0o644)
+    try:
+        posix.write(fd, (line + "\n").encode(errors="surrogateescape"))
+    finally:
+        posix.close(fd)
 
 
 log = Log()

@@ -17,12 +17,14 @@ def run(ctx, args):
     from pyoci.spec.default import default_config
 
     path = os.path.join(args.bundle, "config.json")
-    if os.path.exists(path):
-        raise PyociError(f"File {path} exists. Remove it first")
     config = default_config(args.rootless, os.geteuid(), os.getegid())
     try:
-        with open(path, "w") as f:
+        # "x": O_CREAT|O_EXCL, which also refuses a symlink planted there,
+        # even a dangling one, instead of writing where it points.
+        with open(path, "x") as f:
             f.write(dumps_pretty(config))
             f.write("\n")
+    except FileExistsError:
+        raise PyociError(f"File {path} exists. Remove it first") from None
     except OSError as e:
         raise PyociError(f"--bundle {args.bundle}: {os.strerror(e.errno).lower()}") from None
