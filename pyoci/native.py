@@ -114,8 +114,13 @@ def _idmapped_trees(plan):
 
 
 def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
-    keep = {fd for fd in (sync_fd, start_fd, *(fd for fd, _ in plan.joins), *trees.values()) if fd >= 0}
-    keep |= set(range(3 + plan.keep_fds))
+    own = {fd for fd in (sync_fd, start_fd, *(fd for fd, _ in plan.joins), *trees.values()) if fd >= 0}
+    passed = set(range(3, 3 + plan.keep_fds))
+    if own & passed:
+        # The program would inherit it (pyoci.runtime.passed_fds checks the
+        # range before any of these is opened; this is the last line).
+        raise PyociError(f"fd {min(own & passed)} is the runtime's own, inside the range passed to the container")
+    keep = own | passed | {0, 1, 2}
     ranges = close_ranges(keep)
     for i, (first, last) in enumerate(ranges):
         launch.close_first[i] = first
@@ -146,6 +151,20 @@ def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
         err = ffi.errno
         raise OSError(err, "clone")
     return pid, bool(launch.in_cgroup)
+
+
+def reported_pid(msg, clone_pid):
+    """The process a MSG_PID names: the clone itself (pid 0), or the process
+    it forked to enter a pid namespace, which is the clone's child, or ours
+    once the clone has exited (the caller is a subreaper).  A pid that is
+    neither did not come from the shim, and is never acted on."""
+    if not msg.pid:
+        return clone_pid
+    from pyoci.state import parent_pid
+
+    if parent_pid(msg.pid) not in (clone_pid, posix.getpid()):
+        raise PyociError(f"the container's process reported pid {msg.pid}, which it did not start")
+    return msg.pid
 
 
 def socket_pair():

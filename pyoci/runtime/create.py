@@ -20,6 +20,7 @@ from pyoci.jsonio import dumps
 from pyoci.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
+from pyoci.runtime import passed_fds
 from pyoci.runtime.idmap import init_may_setgroups, write_id_maps
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
@@ -30,14 +31,6 @@ ACK = b"\x01"
 def rfc3339_now():
     ns = time.time_ns()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + ".%09dZ" % (ns % 10**9)
-
-
-def listen_fds():
-    """Socket-activation fds (sd_listen_fds) to pass on, as runc does."""
-    try:
-        return int(posix.environ.get(b"LISTEN_FDS", b"0"))
-    except ValueError:
-        return 0
 
 
 class Options:
@@ -86,7 +79,8 @@ class Creation:
             raise PyociError("process.terminal: a terminal needs --console-socket")
         if opts.console_socket and not process.get("terminal"):
             raise PyociError("--console-socket: process.terminal is false, there is no console to send")
-        nfds = listen_fds()
+        nfds = passed_fds.listen_fds()
+        passed_fds.check_open(passed_fds.FIRST + nfds, opts.preserve_fds, "--preserve-fds")
         if nfds and config.get("process"):
             process.setdefault("env", []).extend([f"LISTEN_FDS={nfds}", "LISTEN_PID=1"])
         linux = config.get("linux", {})
@@ -124,6 +118,10 @@ class Creation:
         return self.container
 
     def _launch(self, config, plan):
+        if plan.fork_after:
+            # The init is the clone's child, and ours once the clone exits:
+            # how reported_pid knows the pid it reports is the init's.
+            native.set_subreaper()
         sync_fd, child_fd = native.socket_pair()
         try:
             try:
@@ -155,7 +153,7 @@ class Creation:
                 write_id_maps(self.clone_pid, plan)
                 posix.write(sync_fd, ACK)
             elif msg.type == messages.MSG_PID:
-                self._got_pid(msg.pid or self.clone_pid, config, plan, sync_fd)
+                self._got_pid(native.reported_pid(msg, self.clone_pid), config, plan, sync_fd)
             elif msg.type == messages.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
                 # and "created" is the status from then on; the prestart,

@@ -16,6 +16,7 @@ from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
 from pyoci.plan.namespaces import close_joins
 from pyoci.plan.tuning import exec_cpu_affinity
+from pyoci.runtime import passed_fds
 from pyoci.runtime.wait import forward_signals, wait_for
 from pyoci.state import Container, atomic_write
 
@@ -51,6 +52,7 @@ def execute(container, config, process, opts):
     record = container.record
     if process.get("terminal") and not opts.console_socket:
         raise PyociError("--tty: a terminal needs --console-socket")
+    passed_fds.check_open(passed_fds.FIRST, opts.preserve_fds, "--preserve-fds")
     plan = compile_exec_plan(config, process, record["pid"], log, keep_fds=opts.preserve_fds)
     initial, final = exec_cpu_affinity(process)
     if initial:
@@ -107,7 +109,7 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
         if msg is None:
             return pid
         if msg.type == messages.MSG_PID:
-            pid = msg.pid or clone_pid
+            pid = native.reported_pid(msg, clone_pid)
             cgroups.join(to_join, pid)
             if final_cpus:
                 set_affinity(pid, final_cpus, "process.execCPUAffinity.final")

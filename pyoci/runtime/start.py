@@ -61,6 +61,8 @@ def release(container, connect):
     if reply:
         from pyoci import messages  # only for a failure: start is on every engine's hot path
 
+        if len(reply) != messages.SIZE:
+            raise PyociError(f"start: the container's init sent {len(reply)} bytes, not a message of its runtime")
         raise PyociError(messages.Message(reply).describe())
 
 

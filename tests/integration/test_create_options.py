@@ -27,7 +27,10 @@ def test_preserve_fds_and_listen_fds_reach_the_program_and_nothing_else(runtime,
 
     try:
         env = dict(os.environ, LISTEN_FDS="1")
-        out = subprocess.run([*runtime.cmd, "--root", runtime.root, "run", "--preserve-fds", "1", "-b", bundle, cid],
+        # LISTEN_PID names the runtime itself, as systemd sets it: the shell's pid, which exec keeps.
+        as_activated = ["sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"]
+        out = subprocess.run([*as_activated, *runtime.cmd, "--root", runtime.root, "run", "--preserve-fds", "1",
+                              "-b", bundle, cid],
                              capture_output=True, text=True, env=env, close_fds=False, preexec_fn=arrange_fds,
                              timeout=30)
     finally:
