@@ -101,8 +101,9 @@ def systemd_path(cgroups_path, container_id):
     would give it: the slice nested by its dashes, then prefix-name.scope.
     (pyoci writes cgroupfs itself; it does not ask systemd for a scope.)"""
     parts = (cgroups_path or f"system.slice:pyoci:{container_id}").split(":")
-    if len(parts) != 3:
-        raise PyociError(f"linux.cgroupsPath: {cgroups_path!r} is not slice:prefix:name (--systemd-cgroup)")
+    if len(parts) != 3 or any("/" in part for part in parts):
+        raise PyociError(f"linux.cgroupsPath: {cgroups_path!r} is not slice:prefix:name, with no '/' in a part "
+                         "(--systemd-cgroup)")
     slice_name, prefix, name = parts
     slice_name = slice_name or "system.slice"
     if not slice_name.endswith(".slice"):
@@ -115,14 +116,35 @@ def systemd_path(cgroups_path, container_id):
 
 
 def resolve(cgroups_path, container_id, found, systemd=False):
-    """{mountpoint: directory} for every hierarchy in found (hierarchies())."""
+    """{mountpoint: directory} for every hierarchy in found (hierarchies()).
+
+    The path is cleaned as a rooted one, as runc cleans it: ".." stops at
+    the hierarchy's root, so no cgroupsPath reaches a directory outside the
+    cgroup filesystem (where pyoci would make directories and write files
+    as root).  One that names a hierarchy's root is refused: the container
+    would take over every process on the host."""
     path = systemd_path(cgroups_path, container_id) if systemd else (cgroups_path or container_id)
+    rooted = paths.normpath("/" + path)
     mine = own_cgroups() if not path.startswith("/") else {}
     dirs = {}
     for h in found:
         base = "/" if path.startswith("/") else relative_base(h, mine)
-        dirs[h.mountpoint] = paths.join(h.mountpoint, base.lstrip("/"), path.lstrip("/"))
+        d = paths.join(h.mountpoint, paths.normpath(base + rooted).lstrip("/"))
+        if d.rstrip("/") == h.mountpoint.rstrip("/"):
+            raise PyociError(f"linux.cgroupsPath: {path!r} is the root of the cgroup hierarchy at {h.mountpoint}; "
+                             "a container needs a cgroup of its own")
+        dirs[h.mountpoint] = d
     return dirs
+
+
+def write_file(path, value):
+    """Write value to a cgroup's file.  Never O_CREAT: a cgroup's files
+    exist, and a file that does not is not a cgroup's, so nothing is made."""
+    fd = posix.open(path, posix.O_WRONLY | posix.O_TRUNC | posix.O_NOFOLLOW | posix.O_CLOEXEC)
+    try:
+        posix.write(fd, str(value).encode())
+    finally:
+        posix.close(fd)
 
 
 def _fill_cpuset(directory, mountpoint):
@@ -138,8 +160,7 @@ def _fill_cpuset(directory, mountpoint):
                 continue
         with open(paths.join(parent, name)) as f:
             value = f.read().strip()
-        with open(paths.join(directory, name), "w") as f:
-            f.write(value)
+        write_file(paths.join(directory, name), value)
 
 
 def create(dirs, hierarchies):
@@ -188,8 +209,7 @@ def open_v2_dir(dirs, mountpoint):
 def join(dirs, pid):
     for d in dirs.values():
         try:
-            with open(paths.join(d, "cgroup.procs"), "w") as f:
-                f.write(str(pid))
+            write_file(paths.join(d, "cgroup.procs"), pid)
         except OSError as e:
             raise PyociError(f"linux.cgroupsPath: joining {d}: {posix.strerror(e.errno).lower()}"
                              f"{_join_refused_because(d, e.errno)}") from None

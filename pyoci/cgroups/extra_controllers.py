@@ -133,12 +133,29 @@ def apply_rdma(rdma, dirs, hierarchies):
         write(d, "rdma.max", f"{device} {' '.join(settings)}", field)
 
 
+# The cgroup.* files a config may set: limits on the subtree.  The others
+# move processes or controllers, freeze or kill, which are the runtime's.
+CGROUP_LIMITS = ("cgroup.max.depth", "cgroup.max.descendants")
+
+
 def apply_unified(unified, d):
     """linux.resources.unified: cgroup2 file -> value, written as given.  A
-    key may not leave the container's cgroup or name one of the files that
-    moves processes or controllers."""
+    key must be an interface file of a controller enabled in the container's
+    cgroup ("<controller>.<name>") or one of CGROUP_LIMITS: never a path,
+    and never a file that moves processes or controllers."""
+    try:
+        with open(paths.join(d, "cgroup.controllers")) as f:
+            enabled = f.read().split()
+    except FileNotFoundError:
+        enabled = []
     for key, value in unified.items():
         field = f"linux.resources.unified.{key}"
-        if "/" in key or key.startswith(".") or key in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"):
-            raise ConfigError(f"{field}: not a resource file of the container's cgroup")
+        controller, _, name = key.partition(".")
+        if controller == "cgroup":
+            allowed = key in CGROUP_LIMITS
+        else:
+            allowed = bool(name) and "/" not in key and controller in enabled
+        if not allowed:
+            raise ConfigError(f"{field}: not a controller file of the container's cgroup (controllers there: "
+                              f"{' '.join(enabled) or 'none'}; cgroup files: {', '.join(CGROUP_LIMITS)})")
         write(d, key, value, field)

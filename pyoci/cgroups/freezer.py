@@ -7,15 +7,11 @@ one used, as runc does.  The status check (pyoci.state) reads them too.
 """
 import time
 
+from pyoci.cgroups import write_file
 from pyoci.errors import PyociError
 
 # file name -> (what to write to freeze, to thaw)
 WRITES = {"freezer.state": ("FROZEN", "THAWED"), "cgroup.freeze": ("1", "0")}
-
-
-def _write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
 
 
 def _read(path):
@@ -43,11 +39,11 @@ def freeze(freezers, what, timeout=10.0):
     name = path.rpartition("/")[2]
     deadline = time.monotonic() + timeout
     while True:
-        _write(path, WRITES[name][0])
+        write_file(path, WRITES[name][0])
         if _is_frozen(path):
             return
         if time.monotonic() > deadline:
-            _write(path, WRITES[name][1])
+            write_file(path, WRITES[name][1])
             raise PyociError(f"{what}: the container did not freeze within {timeout:g} s")
         time.sleep(0.001)
 
@@ -55,4 +51,4 @@ def freeze(freezers, what, timeout=10.0):
 def thaw(freezers):
     """Thaw through every freezer file (whichever froze it)."""
     for path in freezers:
-        _write(path, WRITES[path.rpartition("/")[2]][1])
+        write_file(path, WRITES[path.rpartition("/")[2]][1])

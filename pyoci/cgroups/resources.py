@@ -6,6 +6,7 @@ A field this module does not apply is refused, never dropped silently.
 import posix  # not os: see pyoci.paths
 
 from pyoci import paths
+from pyoci.cgroups import write_file
 from pyoci.errors import ConfigError
 from pyoci.log import log
 
@@ -36,8 +37,7 @@ def write(directory, name, value, field):
     if directory is None:
         raise ConfigError(f"{field}: the host has no cgroup controller for {name}")
     try:
-        with open(paths.join(directory, name), "w") as f:
-            f.write(str(value))
+        write_file(paths.join(directory, name), value)
     except OSError as e:
         raise ConfigError(f"{field}: cannot write {value} to {name}: {posix.strerror(e.errno).lower()}") from None
 

@@ -9,7 +9,7 @@ import pytest
 
 from pyoci import cgroups
 from pyoci.cgroups import Hierarchy, resources
-from pyoci.errors import ConfigError
+from pyoci.errors import ConfigError, PyociError
 
 
 def v2_tree(tmp_path, layout):
@@ -40,6 +40,39 @@ def test_a_relative_path_starts_at_our_parent_on_v2_and_at_our_cgroup_on_v1(monk
 def test_a_caller_in_the_root_places_relative_paths_in_the_root(monkeypatch):
     monkeypatch.setattr(cgroups, "own_cgroups", lambda: {"": "/"})
     assert cgroups.resolve("c1", "id", [Hierarchy("/cg", frozenset(), True)]) == {"/cg": "/cg/c1"}
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/../../../etc/cron.d", "/cg/etc/cron.d"),  # ".." stops at the hierarchy's root
+    ("/a/../../b", "/cg/b"),
+    ("../../../x", "/cg/user.slice/x"),  # relative: cleaned as rooted, then under the base
+    ("//a//b/", "/cg/a/b"),
+])
+def test_a_cgroups_path_never_leaves_the_hierarchy(monkeypatch, path, expected):
+    monkeypatch.setattr(cgroups, "own_cgroups", lambda: {"": "/user.slice/session-1.scope"})
+    assert cgroups.resolve(path, "id", [Hierarchy("/cg", frozenset(), True)]) == {"/cg": expected}
+
+
+@pytest.mark.parametrize("path, own", [("/", "/x"), ("/..", "/x"), ("/a/..", "/x"), ("..", "/x"), (".", "/x")])
+def test_a_cgroups_path_naming_the_root_is_refused(monkeypatch, path, own):
+    monkeypatch.setattr(cgroups, "own_cgroups", lambda: {"": own})
+    with pytest.raises(PyociError, match="linux.cgroupsPath: .* is the root of the cgroup hierarchy at /cg"):
+        cgroups.resolve(path, "id", [Hierarchy("/cg", frozenset(), True)])
+
+
+@pytest.mark.parametrize("path", ["system.slice:../..:x", "a/b.slice:p:x", "system.slice:p:../../x", "system.slice:p:a/b"])
+def test_a_systemd_path_part_is_a_name(path):
+    with pytest.raises(PyociError, match="linux.cgroupsPath"):
+        cgroups.resolve(path, "id", [Hierarchy("/cg", frozenset(), True)], systemd=True)
+
+
+def test_cgroup_files_are_written_never_created(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        cgroups.write_file(str(tmp_path / "cgroup.procs"), 1)
+    assert os.listdir(tmp_path) == []
+    os.symlink("/etc/hostname", tmp_path / "cgroup.procs")
+    with pytest.raises(OSError):  # ELOOP: a link is not a cgroup's file
+        cgroups.write_file(str(tmp_path / "cgroup.procs"), 1)
 
 
 def test_create_records_the_parents_it_makes_and_removal_spares_a_busy_one(tmp_path):

@@ -12,25 +12,63 @@ from pyoci.errors import ConfigError
 from pyoci.log import log
 
 
-@pytest.fixture
-def v1(tmp_path):
-    hierarchies = [Hierarchy(str(tmp_path / c), frozenset({c}), False) for c in ("memory", "pids", "cpu", "cpuset")]
+# The interface files a stand-in cgroup has, empty, as the kernel makes
+# them: pyoci writes cgroup files and never creates one.  (The files whose
+# presence decides what is written, blkio's and io's weights, are made by
+# the tests that need them.)
+INTERFACE_FILES = {
+    "memory": ("memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes",
+               "memory.kmem.tcp.limit_in_bytes", "memory.swappiness", "memory.oom_control", "memory.use_hierarchy"),
+    "pids": ("pids.max",),
+    "cpu": ("cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us", "cpu.rt_period_us",
+            "cpu.rt_runtime_us", "cpu.idle"),
+    "cpuset": ("cpuset.cpus", "cpuset.mems"),
+    "blkio": ("blkio.throttle.read_bps_device", "blkio.throttle.write_iops_device"),
+    "hugetlb": ("hugetlb.2MB.limit_in_bytes",),
+    "net_cls": ("net_cls.classid",),
+    "net_prio": ("net_prio.ifpriomap",),
+    "rdma": ("rdma.max",),
+    "": ("memory.max", "memory.low", "memory.high", "memory.swap.max", "pids.max", "cpu.weight", "cpu.max",
+         "cpu.max.burst", "cpu.idle", "cpuset.cpus", "cpuset.mems", "io.max", "io.latency", "hugetlb.2MB.max",
+         "rdma.max", "cgroup.procs"),
+}
+V2_CONTROLLERS = "cpuset cpu io memory hugetlb pids rdma"
+
+
+def stand_in(directory, controller):
+    for name in INTERFACE_FILES[controller]:
+        Path(directory, name).touch()
+    if controller == "":
+        Path(directory, "cgroup.controllers").write_text(V2_CONTROLLERS + "\n")
+
+
+def v1_tree(tmp_path, controllers):
+    hierarchies = [Hierarchy(str(tmp_path / c), frozenset({c}), False) for c in controllers]
     dirs = {}
-    for h in hierarchies:
-        directory = tmp_path / "cg" / h.mountpoint.rsplit("/", 1)[1]
+    for c, h in zip(controllers, hierarchies):
+        directory = tmp_path / "cg" / c
         directory.mkdir(parents=True)
+        stand_in(directory, c)
         dirs[h.mountpoint] = str(directory)
     return hierarchies, dirs
 
 
 @pytest.fixture
+def v1(tmp_path):
+    return v1_tree(tmp_path, ("memory", "pids", "cpu", "cpuset"))
+
+
+@pytest.fixture
 def v2(tmp_path):
     hierarchies = [Hierarchy(str(tmp_path), frozenset(), True)]
+    stand_in(tmp_path, "")
     return hierarchies, {str(tmp_path): str(tmp_path)}
 
 
 def files(directory):
-    return {p.name: p.read_text() for p in Path(directory).iterdir()}
+    """What was written: the files that are no longer empty."""
+    return {p.name: p.read_text() for p in Path(directory).iterdir()
+            if p.read_text() and p.name != "cgroup.controllers"}
 
 
 @pytest.fixture
@@ -131,12 +169,7 @@ def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
 @pytest.fixture
 def v1_all(tmp_path):
     controllers = ("cpu", "blkio", "hugetlb", "net_cls", "net_prio", "rdma")
-    hierarchies = [Hierarchy(str(tmp_path / c), frozenset({c}), False) for c in controllers]
-    dirs = {}
-    for h in hierarchies:
-        directory = tmp_path / "cg" / h.mountpoint.rsplit("/", 1)[1]
-        directory.mkdir(parents=True)
-        dirs[h.mountpoint] = str(directory)
+    hierarchies, dirs = v1_tree(tmp_path, controllers)
     (tmp_path / "cg" / "blkio" / "blkio.bfq.weight").write_text("")
     (tmp_path / "cg" / "blkio" / "blkio.bfq.weight_device").write_text("")
     return hierarchies, {c: dirs[h.mountpoint] for c, h in zip(controllers, hierarchies)}, dirs
@@ -212,6 +245,10 @@ def test_blkio_weight_converts_to_io_weight(v2):
     ({"network": {"classID": 1}}, "linux.resources.network.classID"),
     ({"unified": {"cgroup.procs": "1"}}, "linux.resources.unified.cgroup.procs"),
     ({"unified": {"../escape": "1"}}, "linux.resources.unified.../escape"),
+    ({"unified": {"cgroup.kill": "1"}}, "linux.resources.unified.cgroup.kill"),
+    ({"unified": {"cgroup.freeze": "1"}}, "linux.resources.unified.cgroup.freeze"),
+    ({"unified": {"misc.max": "1"}}, "linux.resources.unified.misc.max"),  # not a controller enabled there
+    ({"unified": {"memory.max/x": "1"}}, r"linux.resources.unified.memory.max/x"),
 ])
 def test_v2_refuses_what_it_cannot_apply(v2, resources, field):
     hierarchies, dirs = v2
