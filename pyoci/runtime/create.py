@@ -64,6 +64,7 @@ class Creation:
         self.cgroup_dirs = {}
         self.shown_dirs = {}  # what a "cgroup" mount shows: cgroup_dirs, or the caller's where skipped
         self.cgroups_made = []
+        self.owns_cgroup = False  # True once this create has made every cgroup of the container (pyoci.runtime.members)
         self.born_in = None  # the hierarchy whose cgroup the init was cloned into (CLONE_INTO_CGROUP)
         self.hierarchies = []
         self.master_fd = None
@@ -111,6 +112,9 @@ class Creation:
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs, self.shown_dirs = cgroup_dirs, shown_dirs
             self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
+            self.owns_cgroup = all(d in self.cgroups_made for d in cgroup_dirs.values())
+            if not self.owns_cgroup:
+                warn_if_shared(cgroup_dirs, self.cgroups_made)
             resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []), self.cgroups_made)
             self._launch(config, plan)
         finally:
@@ -223,7 +227,7 @@ class Creation:
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             # "shown": checkpoint names the "cgroup" mount's binds to CRIU from it.
-            "cgroup": {"dirs": self.cgroup_dirs, "shown": self.shown_dirs, "made": self.cgroups_made,
+            "cgroup": {**self._cgroup_record(pid), "shown": self.shown_dirs, "made": self.cgroups_made,
                        "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies),
                        # exec clones into it without reading mountinfo again.
                        "v2": cgroups.v2_mountpoint(self.hierarchies)},
@@ -241,6 +245,16 @@ class Creation:
             "has_process": config.get("process") is not None,
         }
         self.container.save(self.record)
+
+    def _cgroup_record(self, init_pid):
+        """What pyoci.runtime.members needs to tell the container's processes
+        from others in its cgroups."""
+        record = {"dirs": self.cgroup_dirs, "owned": self.owns_cgroup}
+        if not self.owns_cgroup:
+            from pyoci.runtime.members import own_pid_namespace
+
+            record["pidns"] = own_pid_namespace(init_pid)
+        return record
 
     def _runtime_hooks(self, config):
         """Run the prestart and createRuntime hooks on the state "created";
@@ -280,7 +294,13 @@ class Creation:
             send_pidfd(self.opts.pidfd_socket, self.init_pid)
 
     def undo(self):
-        for pid in {self.init_pid, self.clone_pid} - {0}:
+        doomed = {self.init_pid, self.clone_pid} - {0}
+        if self.cgroup_dirs and not self.owns_cgroup:
+            from pyoci.runtime.members import container_pids
+
+            # Found while the init lives: its pid namespace or its children say which they are.
+            doomed.update(container_pids(self._cgroup_record(self.init_pid), self.init_pid))
+        for pid in doomed:
             try:
                 posix.kill(pid, 9)
             except ProcessLookupError:
@@ -291,11 +311,12 @@ class Creation:
             except ChildProcessError:
                 pass
         if self.cgroup_dirs:
-            for pid in cgroups.pids(self.cgroup_dirs):
-                try:
-                    posix.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
+            if self.owns_cgroup:
+                for pid in cgroups.pids(self.cgroup_dirs):
+                    try:
+                        posix.kill(pid, 9)
+                    except ProcessLookupError:
+                        pass
             cgroups.remove_made(self.cgroups_made, self.cgroup_dirs)
         if self.host_mounts:
             from pyoci.runtime import hostmounts
@@ -305,6 +326,17 @@ class Creation:
             posix.close(self.master_fd)
         self.container.remove()
         self.container.unlock()
+
+
+def warn_if_shared(dirs, made):
+    """A cgroupsPath that names a cgroup holding processes already: allowed,
+    as runc allows it, with runc's warning; those processes stay out of the
+    container's kill --all and delete (pyoci.runtime.members)."""
+    from pyoci.runtime.members import populated_by_others
+
+    for directory, count in populated_by_others(dirs, made).items():
+        log.warning(f"linux.cgroupsPath: cgroup {directory} is not empty: {count} process(es) that are not the "
+                    "container's are in it; kill --all and delete leave them alone")
 
 
 def capability_hint(msg, plan):

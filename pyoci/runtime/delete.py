@@ -10,6 +10,7 @@ import posix  # not os: see pyoci.paths
 import time
 
 from pyoci import cgroups
+from pyoci.runtime import members
 from pyoci.errors import NotFound, WrongState
 from pyoci.state import Container
 
@@ -50,18 +51,24 @@ def delete(root, container_id, force=False):
 
 
 def end_processes(container, rounds=100):
-    """SIGKILL the init and everything in the container's cgroup, none
+    """SIGKILL the init and the rest of the container's processes, none
     escaping by forking meanwhile: cgroup.kill where cgroup2 has it, which
     does all of it at once; then (and elsewhere only) freeze the cgroup,
     kill what is in it, thaw (a frozen process acts on SIGKILL only once
-    thawed), and again until it is empty.  Without a pid namespace, the init's death does not
-    take the rest with it; a paused container is frozen already."""
+    thawed), and again until it is empty.  Without a pid namespace, the
+    init's death does not take the rest with it; a paused container is
+    frozen already.  In a cgroup pyoci did not make only the container's
+    own processes are killed, and the cgroup, which others share, is never
+    frozen (pyoci.runtime.members)."""
     cgroup = container.record.get("cgroup", {})
-    freezers = cgroup.get("freezers", [])
-    cgroups.kill_all(cgroup.get("dirs", {}))
+    owned = members.owns_cgroup(cgroup)
+    freezers = cgroup.get("freezers", []) if owned else []
+    if owned:
+        cgroups.kill_all(cgroup.get("dirs", {}))
     for _ in range(rounds):
-        left = cgroups.pids(cgroup.get("dirs", {}))
-        if container.init_alive():
+        alive = container.init_alive()
+        left = members.container_pids(cgroup, container.record["pid"] if alive else 0)
+        if alive:
             left.append(container.record["pid"])
         if not left:
             return

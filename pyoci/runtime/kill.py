@@ -19,17 +19,23 @@ SIGKILL = 9
 
 
 def cgroup_pids(container):
-    from pyoci import cgroups  # only for --all: a plain kill never needs it
+    """The container's processes in its cgroups (pyoci.runtime.members):
+    only for --all, a plain kill never needs them."""
+    from pyoci.runtime.members import container_pids
 
-    return cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))
+    init = container.record["pid"] if container.init_alive() else 0
+    return container_pids(container.record.get("cgroup", {}), init)
 
 
 def signal_container(container, sig, all_processes=False):
     if all_processes and sig == SIGKILL:
-        from pyoci import cgroups
+        from pyoci.runtime.members import owns_cgroup
 
-        # cgroup.kill: one write, and no process forks past it.
-        cgroups.kill_all(container.record.get("cgroup", {}).get("dirs", {}))
+        if owns_cgroup(container.record.get("cgroup", {})):
+            from pyoci import cgroups
+
+            # cgroup.kill: one write, and no process forks past it.
+            cgroups.kill_all(container.record.get("cgroup", {}).get("dirs", {}))
     pids = cgroup_pids(container) if all_processes else []
     if container.init_alive():
         pids = [container.record["pid"]] + [p for p in pids if p != container.record["pid"]]

@@ -6,7 +6,7 @@ from pyoci.state import Container
 
 
 def _change(root, container_id, verb, status_needed, act):
-    """Under the container's lock: act(freezer files) if its status is status_needed."""
+    """Under the container's lock: act(container) if its status is status_needed."""
     container = Container(root, container_id)
     container.lock()
     try:
@@ -14,7 +14,7 @@ def _change(root, container_id, verb, status_needed, act):
         status = container.status()
         if status != status_needed:
             raise WrongState(f"cannot {verb} container {container_id}: it is {status}, not {status_needed}")
-        act(container.record["cgroup"]["freezers"])
+        act(container)
     finally:
         container.unlock()
 
@@ -22,10 +22,29 @@ def _change(root, container_id, verb, status_needed, act):
 def pause(root, container_id):
     from pyoci.cgroups.freezer import freeze
 
-    _change(root, container_id, "pause", "running", lambda freezers: freeze(freezers, f"pause {container_id}"))
+    def act(container):
+        refuse_if_shared(container)
+        freeze(container.record["cgroup"]["freezers"], f"pause {container_id}")
+
+    _change(root, container_id, "pause", "running", act)
+
+
+def refuse_if_shared(container):
+    """A freezer freezes the whole cgroup: in one the container shares with
+    processes that are not its own (pyoci.runtime.members), pause would stop
+    them too."""
+    from pyoci.runtime import members
+
+    cgroup = container.record["cgroup"]
+    if members.owns_cgroup(cgroup):
+        return
+    others = members.others_in_cgroup(cgroup, container.record["pid"] if container.init_alive() else 0)
+    if others:
+        raise WrongState(f"cannot pause container {container.id}: its cgroup holds {len(others)} process(es) that are "
+                         "not the container's, and freezing it would stop them too")
 
 
 def resume(root, container_id):
     from pyoci.cgroups.freezer import thaw
 
-    _change(root, container_id, "resume", "paused", thaw)
+    _change(root, container_id, "resume", "paused", lambda container: thaw(container.record["cgroup"]["freezers"]))

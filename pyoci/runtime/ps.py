@@ -1,11 +1,12 @@
-"""`ps`: the processes of a container, by host pid, from its cgroup.
+"""`ps`: the processes of a container, by host pid, from its cgroup (those
+that are the container's: pyoci.runtime.members).
 
 --format json prints the pids as a JSON array (containerd's `task ps` reads
 that); the table is the host's `ps` (its options as given, default -ef)
 cut down to the container's processes, as runc prints it."""
 import subprocess
 
-from pyoci import cgroups
+from pyoci.runtime import members
 from pyoci.errors import PyociError
 from pyoci.state import Container
 
@@ -13,7 +14,8 @@ from pyoci.state import Container
 def container_pids(root, container_id):
     container = Container(root, container_id)
     container.load()
-    return cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))
+    init = container.record["pid"] if container.init_alive() else 0
+    return members.container_pids(container.record.get("cgroup", {}), init)
 
 
 def table(pids, ps_args):

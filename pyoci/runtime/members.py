@@ -1,0 +1,69 @@
+"""Which processes are the container's (delete, kill --all, ps, and
+create's undo): what may be signalled in its name.
+
+A cgroup pyoci made for the container holds nothing but the container's
+processes, so everything in it and below it is the container's, and
+cgroup.kill may end it at once.  linux.cgroupsPath may also name a cgroup
+that already existed, even one holding other processes (create warns, as
+runc does): there only the container's own are, the processes in its pid
+namespace when it has one of its own, else its init and the init's
+descendants.  The rest were there before it and are spared.
+"""
+import posix  # not os: see pyoci.paths
+
+from pyoci import cgroups
+from pyoci.state import parent_pid
+
+
+def owns_cgroup(cgroup_record):
+    """Whether pyoci made the container's cgroups (records from before this
+    was kept: it always had)."""
+    return cgroup_record.get("owned", True)
+
+
+def container_pids(cgroup_record, init_pid):
+    """Host pids of the container's processes in its cgroups; init_pid is
+    its init while that lives, else 0."""
+    found = cgroups.pids(cgroup_record.get("dirs", {}))
+    if owns_cgroup(cgroup_record):
+        return found
+    pidns = cgroup_record.get("pidns")
+    if pidns:
+        return [pid for pid in found if pid_namespace(pid) == pidns]
+    return [pid for pid in found if descends_from(pid, init_pid)] if init_pid else []
+
+
+def others_in_cgroup(cgroup_record, init_pid):
+    """The processes in the container's cgroups that are not the container's."""
+    return set(cgroups.pids(cgroup_record.get("dirs", {}))) - set(container_pids(cgroup_record, init_pid))
+
+
+def pid_namespace(pid):
+    """The inode of pid's pid namespace; None once it is gone."""
+    try:
+        return posix.stat(f"/proc/{pid}/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+def own_pid_namespace(pid):
+    """The init's pid namespace, when it is not the runtime's: what
+    container_pids matches in a cgroup the container shares."""
+    inode = pid_namespace(pid)
+    return inode if inode != pid_namespace("self") else None
+
+
+def descends_from(pid, ancestor, limit=4096):
+    for _ in range(limit):
+        if pid == ancestor:
+            return True
+        if pid is None or pid <= 1:
+            return False
+        pid = parent_pid(pid)
+    return False
+
+
+def populated_by_others(dirs, made):
+    """The container's cgroups pyoci did not make that hold processes
+    already, with how many: {directory: count}."""
+    return {d: len(pids) for d in dirs.values() if d not in made and (pids := cgroups.pids({"": d}))}
