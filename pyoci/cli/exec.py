@@ -81,17 +81,18 @@ def process_from_flags(template, args, log):
 
 
 def process_from_file(path):
+    """exec --process's object, validated as config.json's process is."""
     from pyoci.jsonio import loads
+    from pyoci.spec.load import validate_process
 
     try:
         with open(path, "rb") as f:
             process = loads(f.read())
     except OSError as e:
         raise PyociError(f"--process {path}: {e.strerror.lower()}") from None
-    except ValueError as e:
+    except (ValueError, UnicodeDecodeError) as e:
         raise PyociError(f"--process {path}: not valid JSON: {e}") from None
-    if not isinstance(process, dict) or not isinstance(process.get("args"), list) or not process["args"]:
-        raise PyociError(f"--process {path}: must be a process object with args")
+    validate_process(process, f"--process {path}")
     return process
 
 

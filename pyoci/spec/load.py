@@ -40,11 +40,26 @@ def config_check():
     return check
 
 
-def validate(config):
+def validate(config, source="config.json"):
     error = config_check()(config)
     if error is not None:
         where = json_path(error[0])
-        raise ConfigError(f"config.json: {where + ': ' if where else ''}{error[1]}")
+        raise ConfigError(f"{source}: {where + ': ' if where else ''}{error[1]}")
+
+
+def validate_process(process, source):
+    """exec --process's object, held to what config.json's process is held
+    to: the schema's process definition, then the same semantic checks.
+    Errors name the field as in config.json ("process.user.uid"), after
+    source (the file)."""
+    from pyoci import SPEC_VERSION
+    from pyoci.spec.checks import check_process
+
+    validate({"ociVersion": SPEC_VERSION, "root": {"path": "."}, "process": process}, source)
+    try:
+        check_process({"process": process})
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
 
 
 def load_bundle_config(bundle):
