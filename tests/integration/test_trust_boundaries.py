@@ -48,10 +48,15 @@ def in_rootfs(runtime, name, data):
     return rootfs
 
 
+# Another runtime under test (PYOCI_RUNTIME=runc) refuses in its own words:
+# the exit status is compared, the words only for pyoci.
+OWN_WORDS = "PYOCI_RUNTIME" not in os.environ
+
+
 def assert_refused(proc, *words, status=1):
     assert proc.returncode == status, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
-    for word in words:
+    for word in words if OWN_WORDS else ():
         assert word in proc.stderr, proc.stderr
 
 
@@ -159,7 +164,7 @@ def test_cgroups_path_naming_a_hierarchy_root_is_refused(runtime, path, victim):
     bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs,
                             mutate=lambda c: c["linux"].update(cgroupsPath=path))
     dry = runtime("create", "--dry-run", "-b", bundle, cid)
-    if dry.returncode != 0 and "--dry-run" in dry.stderr:
+    if dry.returncode != 0 and "dry-run" in dry.stderr:
         pytest.skip("no --dry-run to try it without risking every process on this machine")
     assert_refused(dry, "linux.cgroupsPath")
     assert_refused(runtime("create", "-b", bundle, cid), "linux.cgroupsPath")
@@ -215,7 +220,7 @@ def test_a_shared_cgroup_is_not_taken_over(runtime, populated_cgroup, victim, ho
                             mutate=lambda c: c["linux"].update(cgroupsPath=populated_cgroup))
     proc = runtime("create", "-b", bundle, cid)
     assert proc.returncode == 0, proc.stderr
-    assert "not empty" in proc.stderr, proc.stderr
+    assert "not empty" in proc.stderr, proc.stderr  # runc's words too
     runtime("start", cid, check=True)
     init = runtime.state(cid)["pid"]
     for step in how:
@@ -329,7 +334,7 @@ def test_exec_process_file_is_validated_like_config_json(runtime, tmp_path, proc
 def test_exec_process_file_that_is_valid_runs(runtime, tmp_path):
     cid, _pid = created(runtime)
     path = tmp_path / "process.json"
-    path.write_text(json.dumps({"args": ["sh", "-c", "echo $A; pwd"], "cwd": "/tmp", "env": ["A=b"],
+    path.write_text(json.dumps({"args": ["sh", "-c", "echo $A; pwd"], "cwd": "/tmp", "env": ["A=b", "PATH=/bin"],
                                 "user": {"uid": 0, "gid": 0}}))
     assert runtime("exec", "--process", str(path), cid, check=True).stdout.split() == ["b", "/tmp"]
 
