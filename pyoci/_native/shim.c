@@ -82,6 +82,17 @@
 #ifndef MOUNT_ATTR_IDMAP
 #define MOUNT_ATTR_IDMAP 0x00100000
 #endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+#endif
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
 
 /* struct mount_attr from linux/mount.h, which clashes with sys/mount.h here. */
 struct shim_mount_attr {
@@ -147,9 +158,9 @@ static pid_t raw_fork(void)
  * and a bound keeps a host renaming without pause from stalling create. */
 #define OPENAT2_TRIES 64
 
-/* Open path with every component, symlinks included, resolved inside the
- * rootfs, so a hostile symlink in the image cannot point a mount outside it. */
-static int open_in_root(const char *path, int flags)
+/* Open path with every component, symlinks included, resolved inside root,
+ * so a hostile symlink in the image cannot point a mount outside it. */
+static int openat_in_root(int root, const char *path, int flags)
 {
     struct open_how how;
     int fd, tries = 0;
@@ -157,9 +168,15 @@ static int open_in_root(const char *path, int flags)
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     do
-        fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
     while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < OPENAT2_TRIES);
     return fd;
+}
+
+/* The same inside the rootfs, before pivot_root. */
+static int open_in_root(const char *path, int flags)
+{
+    return openat_in_root(rootfd, path, flags);
 }
 
 #define MAX_SYMLINKS 40 /* as the kernel's path walk */
@@ -470,6 +487,13 @@ static int do_mount(const struct pyoci_step *st)
     return close_keep_errno(copy_tree(below, top), below, top);
 }
 
+/* Put the detached mount tree on the mount point target; closes tree. */
+static int move_onto(int tree, int target)
+{
+    int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    return close_keep_errno(r, tree, -1);
+}
+
 /* A detached tree from the parent (an idmapped bind) goes onto s1. */
 static int attach_mount(const struct pyoci_step *st)
 {
@@ -477,8 +501,7 @@ static int attach_mount(const struct pyoci_step *st)
     int target = mkdir_all_in_root(st->s[1], (int)st->n[1]);
     if (target < 0)
         return close_keep_errno(-1, tree, -1);
-    int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    return close_keep_errno(r, tree, target);
+    return close_keep_errno(move_onto(tree, target), target, -1);
 }
 
 /* Operations on a mount already made at s1: reopen it so the fd names the new mount. */
@@ -618,18 +641,74 @@ static int write_file(const char *path, const char *content)
     return 0;
 }
 
+/* ---- the root's /dev/null, maskedPaths, readonlyPaths ----------------------
+ *
+ * These run after pivot_root (or chroot), on paths of the image, which it
+ * (or a container sharing its /dev) may have made links or other files:
+ * runc's CVE-2025-31133, where a /dev/null that leads to core_pattern turns
+ * every masked file into core_pattern, writable where no read-only path
+ * covers it.  So no mount here is made by path: each path is opened with
+ * its last component not followed, checked, and the mount is made on that
+ * descriptor. */
+
+/* Open path inside the root the process has now.  Not through rootfd: that
+ * names the rootfs's mount as it was when opened, under anything mounted on
+ * the rootfs itself since. */
+static int open_in_new_root(const char *path, int flags)
+{
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -1;
+    return close_keep_errno(openat_in_root(root, path, flags), root, -1);
+}
+
+static int is_null_device(const struct stat *sb)
+{
+    return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(1, 3);
+}
+
+/* The open fd is no null device: ENODEV, not EPERM, for the error says what
+ * is wrong with the image's node, not with the runtime's rights. */
+static int refuse_unless_null(int fd)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        return close_keep_errno(-1, fd, -1);
+    if (!is_null_device(&sb)) {
+        close(fd);
+        errno = ENODEV;
+        return -1;
+    }
+    return fd;
+}
+
+/* O_PATH fd of the root's /dev/null, checked once and kept for every mask
+ * (O_PATH: nothing is opened that might not be the null device; it closes at
+ * execve).  A link, a file or another device there is refused. */
+static int dev_null(void)
+{
+    static int null_fd = -1;
+    if (null_fd < 0) {
+        int fd = open_in_new_root("/dev/null", O_PATH | O_NOFOLLOW);
+        null_fd = fd < 0 ? -1 : refuse_unless_null(fd);
+    }
+    return null_fd;
+}
+
 /* stdio opened on a /dev/null (the host's, outside the new root) is
- * reopened on the root's own /dev/null. */
+ * reopened on the root's own /dev/null, read-write: were that a link to a
+ * file, the container's stdin and stdout would be that file. */
 static int reopen_dev_null(void)
 {
     for (int fd = 0; fd < 3; fd++) {
         struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        if (fstat(fd, &st) < 0 || !is_null_device(&st))
             continue;
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null < 0 && errno == ENOENT)
-            return 0; /* a rootfs without one keeps what it was given */
-        if (null < 0)
+        if (dev_null() < 0)
+            return errno == ENOENT ? 0 : -1; /* a rootfs without one keeps what it was given */
+        /* Checked again once open: the node may have changed since. */
+        int null = open_in_new_root("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY);
+        if (null < 0 || refuse_unless_null(null) < 0)
             return -1;
         int r = dup3(null, fd, 0);
         close_keep_errno(r, null, -1);
@@ -639,21 +718,81 @@ static int reopen_dev_null(void)
     return 0;
 }
 
+/* O_PATH fd of a masked or read-only path, with *sb; -1 with ENOENT when it
+ * names nothing (the caller skips it: nothing to hide there), ELOOP when it
+ * is a symlink to something: a mount through it would land on whatever the
+ * image points it at, not on the path the config names.  A link that leads
+ * nowhere names nothing either. */
+static int open_mask_target(const char *path, struct stat *sb)
+{
+    int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, sb) < 0)
+        return close_keep_errno(-1, fd, -1);
+    if (!S_ISLNK(sb->st_mode))
+        return fd;
+    close(fd);
+    int target = open_in_new_root(path, O_PATH);
+    if (target < 0)
+        return -1;
+    close(target);
+    errno = ELOOP;
+    return -1;
+}
+
+/* A file is masked by a bind of the checked null device. */
+static int mask_file(int target)
+{
+    int null = dev_null();
+    if (null < 0)
+        return -1;
+    int tree = (int)syscall(SYS_open_tree, null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    return tree < 0 ? -1 : move_onto(tree, target);
+}
+
+/* A directory by an empty read-only tmpfs. */
+static int mask_dir(int target)
+{
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    int tree = -1;
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
+        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) == 0 &&
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    close_keep_errno(tree, fs, -1);
+    return tree < 0 ? -1 : move_onto(tree, target);
+}
+
 static int mask_path(const char *path)
 {
     struct stat sb;
-    if (stat(path, &sb) < 0)
+    int target = open_mask_target(path, &sb);
+    if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    if (S_ISDIR(sb.st_mode))
-        return mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0");
-    return mount("/dev/null", path, NULL, MS_BIND, NULL);
+    int r = S_ISDIR(sb.st_mode) ? mask_dir(target) : mask_file(target);
+    return close_keep_errno(r, target, -1);
 }
 
+/* A read-only copy of the path's mount tree goes on top of it; unlike a
+ * remount, mount_setattr sets only MOUNT_ATTR_RDONLY, so the flags a user
+ * namespace may not clear stay as they are. */
 static int readonly_path(const char *path)
 {
-    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+    struct stat sb;
+    struct shim_mount_attr attr;
+    int target = open_mask_target(path, &sb);
+    if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    return remount(path, MS_RDONLY | MS_REC);
+    int tree = (int)syscall(SYS_open_tree, target, "",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (tree < 0)
+        return close_keep_errno(-1, target, -1);
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    r = r < 0 ? close_keep_errno(-1, tree, -1) : move_onto(tree, target);
+    return close_keep_errno(r, target, -1);
 }
 
 static int loopback_up(void)
