@@ -53,12 +53,14 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <net/if.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 
@@ -621,24 +623,44 @@ static int do_chroot(const char *rootfs, int move)
     return chdir("/");
 }
 
+/* Write all of content to fd, which is closed. */
+static int write_and_close(int fd, const char *content)
+{
+    size_t len = strlen(content);
+    ssize_t n = write(fd, content, len);
+    if (n >= 0 && (size_t)n != len) {
+        errno = EIO;
+        n = -1;
+    }
+    return close_keep_errno(n < 0 ? -1 : 0, fd, -1);
+}
+
 static int write_file(const char *path, const char *content)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? -1 : write_and_close(fd, content);
+}
+
+/* A sysctl or an AppArmor attr file, written after pivot_root: it must be a
+ * file of procfs.  An image without a /proc mount, or a mount the container
+ * shares with another, can put a file or a link of its own at that path;
+ * the value would land there and the setting would silently not be made
+ * (runc's CVE-2025-52881 family).  So the last component is not followed
+ * and the file's filesystem is checked: EXDEV when it is not procfs. */
+static int write_proc_file(const char *path, const char *content)
+{
+    struct statfs fs;
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t len = strlen(content);
-    ssize_t n = write(fd, content, len);
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
+    if (fstatfs(fd, &fs) < 0)
+        return close_keep_errno(-1, fd, -1);
+    if (fs.f_type != PROC_SUPER_MAGIC) {
+        close(fd);
+        errno = EXDEV;
         return -1;
     }
-    if ((size_t)n != len) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
+    return write_and_close(fd, content);
 }
 
 /* ---- the root's /dev/null, maskedPaths, readonlyPaths ----------------------
@@ -1135,7 +1157,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_CHROOT:
         return do_chroot(st->s[0], (int)st->n[0]);
     case PYOCI_OP_WRITE_FILE:
-        return write_file(st->s[0], st->s[1]);
+        return write_proc_file(st->s[0], st->s[1]);
     case PYOCI_OP_REOPEN_DEV_NULL:
         return reopen_dev_null();
     case PYOCI_OP_MASK_PATH:

@@ -31,7 +31,7 @@ enum pyoci_op {
     PYOCI_OP_HOOK,                 /* s0 path, argv, envp, n0 timeout seconds (0 = none); stdin = state */
     PYOCI_OP_PIVOT_ROOT,           /* s0 rootfs */
     PYOCI_OP_CHROOT,               /* s0 rootfs; n0 1=move it onto "/" first (--no-pivot), 0=chroot only */
-    PYOCI_OP_WRITE_FILE,           /* s0 path, s1 content (sysctl, oom_score_adj) */
+    PYOCI_OP_WRITE_FILE,           /* s0 path, s1 content: a procfs file (sysctl, AppArmor attr) */
     PYOCI_OP_REOPEN_DEV_NULL,      /* fds 0-2 that are a /dev/null become the new root's /dev/null */
     PYOCI_OP_MASK_PATH,            /* s0 path (after pivot_root) */
     PYOCI_OP_READONLY_PATH,        /* s0 path (after pivot_root) */

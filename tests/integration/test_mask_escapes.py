@@ -170,3 +170,23 @@ def test_plain_masked_and_readonly_paths_in_the_image(runtime, own_rootfs):
     assert read(os.path.join(own_rootfs, "masked-file")) == SECRET
     assert os.listdir(os.path.join(own_rootfs, "masked-dir")) == ["inside"]
     assert not os.path.exists(os.path.join(own_rootfs, "ro-dir", "x"))
+
+
+# -- writes after pivot_root go to procfs or nowhere -------------------------------
+
+def test_a_sysctl_lands_in_procfs_or_create_fails(runtime, own_rootfs):
+    """An image with no /proc mounted holds a file of its own where a sysctl
+    goes: written there, the value is in that file and the setting is
+    silently not made (the pattern of runc's CVE-2025-52881)."""
+    planted = os.path.join(own_rootfs, "proc", "sys", "net", "core", "somaxconn")
+    os.makedirs(os.path.dirname(planted))
+    write(planted, "unchanged\n")
+
+    def no_proc(config):
+        config["mounts"] = [m for m in config["mounts"] if m["destination"] != "/proc"]
+        config["linux"].update(sysctl={"net.core.somaxconn": "1234"}, maskedPaths=[], readonlyPaths=[])
+
+    proc = run(runtime, bundle_with(runtime, own_rootfs, ["true"], no_proc))
+    assert read(planted) == "unchanged\n"
+    assert proc.returncode != 0, "the sysctl was reported as set"
+    assert "linux.sysctl.net.core.somaxconn" in proc.stderr or "PYOCI_RUNTIME" in os.environ, proc.stderr
