@@ -196,19 +196,21 @@ def test_unified_keys_are_controller_files_only(runtime, key):
 def populated_cgroup(victim):
     """A cgroup of the test's own, in every hierarchy, with the victim in it."""
     relative = f"/pyoci-shared-{uuid.uuid4().hex[:8]}"
-    for root in hierarchy_roots():
-        directory = os.path.join(root, relative.lstrip("/"))
-        os.mkdir(directory)
-        for name in ("cpuset.cpus", "cpuset.mems"):  # a v1 cpuset cgroup starts empty
-            if os.path.exists(os.path.join(directory, name)):
-                with open(os.path.join(root, name)) as src, open(os.path.join(directory, name), "w") as dst:
-                    dst.write(src.read())
-        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
-            f.write(str(victim.pid))
-    yield relative
-    victim.kill()
-    victim.wait()
-    remove_cgroup_tree(relative)
+    try:
+        for root in hierarchy_roots():
+            directory = os.path.join(root, relative.lstrip("/"))
+            os.mkdir(directory)
+            for name in ("cpuset.cpus", "cpuset.mems"):  # a v1 cpuset cgroup starts empty (v2's root has none)
+                if os.path.exists(os.path.join(root, name)):
+                    with open(os.path.join(root, name)) as src, open(os.path.join(directory, name), "w") as dst:
+                        dst.write(src.read())
+            with open(os.path.join(directory, "cgroup.procs"), "w") as f:
+                f.write(str(victim.pid))
+        yield relative
+    finally:
+        victim.kill()
+        victim.wait()
+        remove_cgroup_tree(relative)
 
 
 @pytest.mark.parametrize("how", [("kill", "delete"), ("delete -f",), ("kill --all", "delete")])
