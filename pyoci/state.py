@@ -12,7 +12,7 @@ import posix  # not os: see pyoci.paths
 
 from pyoci.errors import NotFound, PyociError
 from pyoci.jsonio import dumps, loads
-from pyoci.paths import basename, dirname, exists, isfile, join, makedirs
+from pyoci.paths import abspath, basename, dirname, exists, isfile, join, makedirs
 
 STATE_FILE = "state.json"
 START_SOCKET = "start.sock"
@@ -49,6 +49,15 @@ def atomic_write(path, data, mode=0o600):
         posix.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     finally:
         posix.close(dir_fd)
+
+
+def write_pid_file(path, pid):
+    """--pid-file (create, exec): pid, written as atomic_write writes; an
+    error names the flag."""
+    try:
+        atomic_write(abspath(path), str(pid), 0o644)
+    except OSError as e:
+        raise PyociError(f"--pid-file {path}: {posix.strerror(e.errno).lower()}") from None
 
 
 def write_all(fd, data):

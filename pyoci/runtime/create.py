@@ -23,7 +23,7 @@ from pyoci.plan.namespaces import close_joins
 from pyoci.runtime import passed_fds
 from pyoci.runtime.idmap import init_may_setgroups, write_id_maps
 from pyoci.spec.load import load_bundle_config
-from pyoci.state import START_SOCKET, Container, at_short_path, atomic_write, process_start_time
+from pyoci.state import START_SOCKET, Container, at_short_path, process_start_time, write_pid_file
 
 ACK = b"\x01"
 
@@ -287,7 +287,7 @@ class Creation:
         del self.record["status"]
         self.container.save(self.record)
         if self.opts.pid_file:
-            atomic_write(paths.abspath(self.opts.pid_file), str(self.init_pid), 0o644)
+            write_pid_file(self.opts.pid_file, self.init_pid)
         if self.opts.pidfd_socket:
             from pyoci.handover import send_pidfd
 

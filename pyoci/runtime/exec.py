@@ -10,7 +10,7 @@ that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups, messages, native, paths, warmup
+from pyoci import cgroups, messages, native, warmup
 from pyoci.errors import PyociError, WrongState
 from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
@@ -18,7 +18,7 @@ from pyoci.plan.namespaces import close_joins
 from pyoci.plan.tuning import exec_cpu_affinity
 from pyoci.runtime import passed_fds
 from pyoci.runtime.wait import forward_signals, wait_for
-from pyoci.state import Container, atomic_write
+from pyoci.state import Container, write_pid_file
 
 ACK = b"\x01"
 
@@ -88,7 +88,7 @@ def execute(container, config, process, opts):
     if plan.fork_after:
         posix.waitpid(clone_pid, 0)  # the middle process has exited
     if opts.pid_file:
-        atomic_write(paths.abspath(opts.pid_file), str(pid), 0o644)
+        write_pid_file(opts.pid_file, pid)
     if opts.pidfd_socket:
         from pyoci.handover import send_pidfd
 

@@ -21,10 +21,9 @@ SIGKILL = 9
 def cgroup_pids(container):
     """The container's processes in its cgroups (pyoci.runtime.members):
     only for --all, a plain kill never needs them."""
-    from pyoci.runtime.members import container_pids
+    from pyoci.runtime.members import of_container
 
-    init = container.record["pid"] if container.init_alive() else 0
-    return container_pids(container.record.get("cgroup", {}), init)
+    return of_container(container)
 
 
 def signal_container(container, sig, all_processes=False):

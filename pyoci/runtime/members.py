@@ -33,9 +33,14 @@ def container_pids(cgroup_record, init_pid):
     return [pid for pid in found if descends_from(pid, init_pid)] if init_pid else []
 
 
-def others_in_cgroup(cgroup_record, init_pid):
+def of_container(container):
+    """container_pids of a loaded pyoci.state.Container."""
+    return container_pids(container.record.get("cgroup", {}), container.record["pid"] if container.init_alive() else 0)
+
+
+def others_in_cgroup(container):
     """The processes in the container's cgroups that are not the container's."""
-    return set(cgroups.pids(cgroup_record.get("dirs", {}))) - set(container_pids(cgroup_record, init_pid))
+    return set(cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))) - set(of_container(container))
 
 
 def pid_namespace(pid):

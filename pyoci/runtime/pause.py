@@ -38,7 +38,7 @@ def refuse_if_shared(container):
     cgroup = container.record["cgroup"]
     if members.owns_cgroup(cgroup):
         return
-    others = members.others_in_cgroup(cgroup, container.record["pid"] if container.init_alive() else 0)
+    others = members.others_in_cgroup(container)
     if others:
         raise WrongState(f"cannot pause container {container.id}: its cgroup holds {len(others)} process(es) that are "
                          "not the container's, and freezing it would stop them too")

@@ -14,8 +14,7 @@ from pyoci.state import Container
 def container_pids(root, container_id):
     container = Container(root, container_id)
     container.load()
-    init = container.record["pid"] if container.init_alive() else 0
-    return members.container_pids(container.record.get("cgroup", {}), init)
+    return members.of_container(container)
 
 
 def table(pids, ps_args):

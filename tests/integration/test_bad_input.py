@@ -326,6 +326,15 @@ def test_negative_preserve_fds(runtime):
     no_state_entry(runtime, cid)
 
 
+def test_pid_file_in_a_missing_directory(runtime):
+    """The pid file is written last: its failure names the flag and undoes the create."""
+    cid = runtime.new_id("bad")
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs)
+    missing = os.path.join(runtime.tmp, "no-such-dir", "pid")
+    assert_fails(runtime("create", "--pid-file", missing, "-b", bundle, cid), f"--pid-file {missing}: no such file")
+    no_state_entry(runtime, cid)
+
+
 @pytest.mark.parametrize("bad_id", ["..", "a/b"])
 def test_invalid_container_id(runtime, bad_id):
     bundle = runtime.bundle(["true"], rootfs=runtime.rootfs)
