@@ -225,6 +225,7 @@ def test_a_shared_cgroup_is_not_taken_over(runtime, populated_cgroup, victim, ho
     assert "not empty" in proc.stderr, proc.stderr  # runc's words too
     runtime("start", cid, check=True)
     init = runtime.state(cid)["pid"]
+    assert victim.pid not in json.loads(runtime("ps", "--format", "json", cid, check=True).stdout)
     for step in how:
         if step == "kill":
             runtime("kill", cid, "KILL", check=True)
@@ -239,6 +240,20 @@ def test_a_shared_cgroup_is_not_taken_over(runtime, populated_cgroup, victim, ho
             runtime("delete", "-f", cid, check=True)
     assert not os.path.exists(f"/proc/{init}/stat") or open(f"/proc/{init}/stat").read().split()[2] == "Z"
     assert victim.poll() is None, "the runtime killed a process that was not the container's"
+
+
+def test_pause_does_not_freeze_a_shared_cgroup(runtime, populated_cgroup, victim):
+    """A freezer takes the whole cgroup: pausing the container would stop the victim too."""
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs,
+                            mutate=lambda c: c["linux"].update(cgroupsPath=populated_cgroup))
+    runtime("run", "-d", "-b", bundle, cid, check=True)
+    try:
+        assert_refused(runtime("pause", cid), "not the container's")
+        assert runtime.state(cid)["status"] == "running"
+        assert open(f"/proc/{victim.pid}/stat").read().split()[2] in ("S", "R")
+    finally:
+        runtime("delete", "-f", cid)  # before the fixture removes the cgroup it is in
 
 
 # -- 5. files written where another user may plant links ------------------------
@@ -287,6 +302,15 @@ def test_a_pid_file_that_is_a_planted_link_is_replaced_not_followed(runtime, pla
     runtime("create", "--pid-file", os.path.join(shared, "pid"), "-b",
             runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs), cid, check=True)
     assert target.read_text() == "precious\n"
+
+
+def test_spec_does_not_write_through_a_planted_link(runtime, tmp_path):
+    """A dangling config.json link passed the old exists() check, and spec
+    wrote the config where it pointed."""
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "config.json").symlink_to(tmp_path / "elsewhere")
+    assert_refused(runtime("spec", "-b", str(tmp_path / "bundle")), "exists")
+    assert not (tmp_path / "elsewhere").exists()
 
 
 # -- 6. container ids ----------------------------------------------------------
