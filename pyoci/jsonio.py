@@ -37,14 +37,35 @@ class _Context:
 _scan = make_scanner(_Context())
 
 
+def _scan_reporting_errors(text, start):
+    """_scan(text, start).  The scanner raises its errors as
+    json.decoder.JSONDecodeError, which it looks up in sys.modules without
+    importing it: until something imports json.decoder, an error inside an
+    object or array ends in a SystemError with no position.  The import is
+    paid only here, on malformed input, and the scan repeated."""
+    try:
+        return _scan(text, start)
+    except SystemError:
+        import json.decoder  # noqa: F401  (the scanner finds it in sys.modules)
+
+        return _scan(text, start)
+
+
 def loads(text):
+    """The value text (str or UTF-8 bytes) holds; JSONError, with line and
+    column, for anything that is not one JSON document."""
     if isinstance(text, bytes):
-        text = text.decode()
+        try:
+            text = text.decode()
+        except UnicodeDecodeError as e:
+            raise JSONError(f"not UTF-8 ({e.reason})", text.decode(errors="replace"), e.start) from None
     start = len(text) - len(text.lstrip(WHITESPACE))
     try:
-        value, end = _scan(text, start)
+        value, end = _scan_reporting_errors(text, start)
     except StopIteration as e:
         raise JSONError("Expecting value", text, e.value) from None
+    except RecursionError:
+        raise JSONError("nested too deeply", text, start) from None
     except ValueError as e:
         # json.decoder.JSONDecodeError from the scanner carries msg and pos; a
         # number too long for int() is a plain ValueError.
