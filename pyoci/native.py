@@ -4,23 +4,24 @@ Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
 into the C structures (every string allocated before clone, so the child
 never allocates) and clones the child.  It also holds the runtime's ends of
 the sockets to the child (the sync pair, the start socket): read_message
-receives what the child sends back, and pyoci.messages decodes it.
+receives what the child sends back, and pyoci.sync decodes it.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import messages
+from pyoci import sync
 from pyoci._native._shim import ffi, lib
 from pyoci.errors import PyociError
 
-EINTR = 4  # errno's, without importing it on every command
+EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
 
-# The messages are decoded in pyoci.messages, which `start` uses without
+# The sync channel's Python side is pyoci.sync, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
-assert messages.SIZE == ffi.sizeof("struct pyoci_msg")
-assert (messages.MSG_USERNS, messages.MSG_PID, messages.MSG_SYNC, messages.MSG_CONSOLE, messages.MSG_READY,
-        messages.MSG_ERROR, messages.MSG_SECCOMP) == (
+assert (sync.SIZE, sync.REPLY_SIZE, sync.CHUNK) == (
+    ffi.sizeof("struct pyoci_msg"), ffi.sizeof("struct pyoci_reply"), lib.PYOCI_CHUNK)
+assert (sync.MSG_USERNS, sync.MSG_PID, sync.MSG_SYNC, sync.MSG_CONSOLE, sync.MSG_READY,
+        sync.MSG_ERROR, sync.MSG_SECCOMP, sync.REPLY_ACK, sync.REPLY_STATE) == (
     lib.PYOCI_MSG_USERNS, lib.PYOCI_MSG_PID, lib.PYOCI_MSG_SYNC, lib.PYOCI_MSG_CONSOLE, lib.PYOCI_MSG_READY,
-    lib.PYOCI_MSG_ERROR, lib.PYOCI_MSG_SECCOMP)
+    lib.PYOCI_MSG_ERROR, lib.PYOCI_MSG_SECCOMP, lib.PYOCI_REPLY_ACK, lib.PYOCI_REPLY_STATE)
 
 
 class _Packer:
@@ -186,20 +187,21 @@ def connect(name):
 
 
 def read_message(fd):
-    """The child's next message on the sync socket, or None once it has gone away."""
-    buf = ffi.new("char[]", messages.SIZE)
+    """The child's next message on the sync socket (pyoci.sync.Message), or
+    None once it has gone away; ProtocolError for a packet that is not one."""
+    buf = ffi.new("char[]", sync.SIZE + 1)  # one byte more: a longer packet is cut, and seen to be
     passed_fd = ffi.new("int *")
     # A signal ends the wait with -EINTR; the loop's next turn runs its
     # Python handler (which may raise) before waiting again, as PEP 475 does.
-    while (size := lib.pyoci_receive(fd, buf, messages.SIZE, passed_fd)) == -EINTR:
+    while (size := lib.pyoci_receive(fd, buf, sync.SIZE + 1, passed_fd)) == -EINTR:
         pass
-    _checked(size, "recvmsg")
     fds = [passed_fd[0]] if passed_fd[0] >= 0 else []
-    if size < messages.SIZE:
-        for fd in fds:
-            posix.close(fd)
+    if size == -EMSGSIZE:
+        size = sync.SIZE + 1
+    elif size <= 0:
+        _checked(size, "recvmsg")
         return None
-    return messages.Message(ffi.buffer(buf)[:], fds)
+    return sync.decode(ffi.buffer(buf, size)[:], fds)
 
 
 def _checked(result, what):

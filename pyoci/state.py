@@ -2,8 +2,13 @@
 
 create makes the directory (mkdir is what makes an id unique) and writes
 state.json; start, kill, delete and state read it; delete removes it.  Every
-write is atomic (temp file, rename), and a per-container flock on the
-directory serialises commands on one id.  The init is recorded as pid plus
+write is whole, durable and atomic (temp file, fsync, rename), and a
+per-container flock on the directory serialises commands on one id.
+
+Before create makes anything outside the directory (cgroups, the init), it
+writes cleanup.json: what delete needs to take it all down.  A create
+killed at any instant, or a state.json found damaged, still leaves delete -f
+enough to remove the container and free its id (pyoci.runtime.delete).  The init is recorded as pid plus
 its start time from /proc, so a reused pid is never taken for it; the status
 is worked out from those live facts, not stored.
 """
@@ -15,7 +20,24 @@ from pyoci.jsonio import dumps, loads
 from pyoci.paths import abspath, basename, dirname, exists, isfile, join, makedirs
 
 STATE_FILE = "state.json"
+CLEANUP_FILE = "cleanup.json"
 START_SOCKET = "start.sock"
+# What cleanup.json holds of the record.
+CLEANUP_KEYS = ("pid", "init_start_time", "cgroup", "host_mounts")
+# What every record holds; one without them is damaged.
+RECORD_KEYS = ("ociVersion", "pid", "init_start_time", "bundle", "rootfs", "created")
+
+
+class Damaged(PyociError):
+    """A state.json that is not a record pyoci wrote."""
+
+
+class Unfinished(NotFound):
+    """A directory whose create was interrupted before it wrote state.json."""
+
+    def __init__(self, container_id):
+        PyociError.__init__(self, f"container does not exist: {container_id} (its create was interrupted; "
+                                  "delete --force removes what it left)")
 
 
 def atomic_write(path, data, mode=0o600):
@@ -27,10 +49,10 @@ def atomic_write(path, data, mode=0o600):
     there is never followed, and rename replaces one planted at path
     itself instead of writing through it.
 
-    No fsync: the state describes processes that do not outlive a crash of
-    the machine, so there is nothing for it to protect, and with the root
-    on a disk (as /run is on some hosts) it cost 1-2 ms per write; runc
-    does not sync its state either."""
+    Durable: the file is synced before the rename and the directory after
+    it, so after a crash of the machine path holds the old data or the new,
+    never a name for a file that was not written yet.  A full disk fails
+    the write (ENOSPC), and the temporary file goes."""
     if isinstance(data, str):
         data = data.encode()
     name = basename(path)
@@ -41,12 +63,14 @@ def atomic_write(path, data, mode=0o600):
                         mode, dir_fd=dir_fd)
         try:
             write_all(fd, data)
+            posix.fsync(fd)
         except BaseException:
             posix.unlink(tmp, dir_fd=dir_fd)
             raise
         finally:
             posix.close(fd)
         posix.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        posix.fsync(dir_fd)
     finally:
         posix.close(dir_fd)
 
@@ -177,16 +201,49 @@ class Container:
 
     # -- record -----------------------------------------------------------
     def load(self):
+        """The record; NotFound without one (Unfinished where an interrupted
+        create left the directory), Damaged for one that is not a record."""
         try:
             with open(join(self.dir, STATE_FILE), "rb") as f:
-                self.record = loads(f.read())
+                text = f.read()
         except FileNotFoundError:
-            raise NotFound(self.id) from None
-        return self.record
+            raise (Unfinished if exists(self.dir) else NotFound)(self.id) from None
+        try:
+            record = loads(text)
+        except ValueError as e:
+            raise Damaged(f"container {self.id}: {STATE_FILE} is damaged: {e}; delete --force removes "
+                          "what it can find") from None
+        missing = [key for key in RECORD_KEYS if key not in record] if isinstance(record, dict) else ["an object"]
+        if missing:
+            raise Damaged(f"container {self.id}: {STATE_FILE} is damaged: it lacks {', '.join(missing)}; "
+                          "delete --force removes what it can find")
+        self.record = record
+        return record
 
     def save(self, record):
         self.record = record
-        atomic_write(join(self.dir, STATE_FILE), dumps(record))
+        self._write(STATE_FILE, record)
+
+    def save_cleanup(self, facts):
+        """cleanup.json: the part of the record delete needs to take the
+        container down (CLEANUP_KEYS), written before create makes what it
+        names."""
+        self._write(CLEANUP_FILE, facts)
+
+    def load_cleanup(self):
+        """cleanup.json's facts, or {} where there are none to read."""
+        try:
+            with open(join(self.dir, CLEANUP_FILE), "rb") as f:
+                facts = loads(f.read())
+        except (OSError, ValueError):
+            return {}
+        return facts if isinstance(facts, dict) else {}
+
+    def _write(self, name, value):
+        try:
+            atomic_write(join(self.dir, name), dumps(value))
+        except OSError as e:
+            raise PyociError(f"{join(self.dir, name)}: {posix.strerror(e.errno).lower()}") from None
 
     @property
     def start_socket(self):

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -107,16 +108,17 @@ struct shim_mount_attr {
 static int report_fd = -1;        /* where errors go: sync socket, later the start connection */
 static int rootfd = -1;           /* O_PATH fd of the rootfs, for resolving mount targets */
 static char exec_path[PATH_MAX];  /* set by RESOLVE_EXEC */
-static char state_buf[65536];     /* state json handed to createContainer/startContainer hooks */
+static char *state_buf;           /* state JSON for the createContainer/startContainer hooks (mmap'd) */
 static size_t state_len;
 
-/* ---- talking to the parent ---------------------------------------------- */
+/* ---- the sync channel: talking to the parent ------------------------------ */
 
 static void send_msg(int type, int step, int err, int status, int pid, const char *label)
 {
     struct pyoci_msg m;
     memset(&m, 0, sizeof m);
     m.type = type;
+    m.length = sizeof m;
     m.step = step;
     m.err = err;
     m.status = status;
@@ -133,16 +135,84 @@ static void fail(const struct pyoci_launch *l, int step, int err, int status)
     _exit(1);
 }
 
-/* Wait for the parent's ack; a reply longer than one byte carries the state json. */
+/* A reply that breaks the protocol: reported as the failed step "sync
+ * channel: ...", and the end of this process. */
+static void sync_violation(const char *what, int err)
+{
+    send_msg(PYOCI_MSG_ERROR, -1, err, 0, 0, what);
+    _exit(1);
+}
+
+/* One packet into buf: its length, 0 at end-of-file, -1 with errno set.  A
+ * packet longer than size, or one carrying descriptors, is EMSGSIZE: cut
+ * short by the kernel, it must not pass for a shorter one. */
+static ssize_t recv_packet(int fd, void *buf, size_t size)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = size};
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    ssize_t n;
+    do
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return n;
+}
+
+/* The state's length bytes, in packets after its header, into a mapping of
+ * their size (no malloc here): 0, or -1 if the sender went away midway. */
+static int receive_state(int fd, size_t length)
+{
+    if (state_buf)
+        munmap(state_buf, state_len ? state_len : 1);
+    state_len = 0;
+    state_buf = mmap(NULL, length ? length : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (state_buf == MAP_FAILED) {
+        state_buf = NULL;
+        sync_violation("sync channel: no memory for the state", errno);
+    }
+    state_len = length;
+    size_t got = 0;
+    while (got < length) {
+        size_t want = length - got < PYOCI_CHUNK ? length - got : PYOCI_CHUNK;
+        ssize_t n = recv_packet(fd, state_buf + got, want);
+        if (n == 0)
+            return -1;
+        if (n < 0)
+            sync_violation("sync channel: a state packet longer than the state's length", errno);
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* The parent's next reply on fd: an ack, or the state (kept for the
+ * hooks).  1, or 0 if the parent went away (at end-of-file, or midway
+ * through a state).  Anything else is not a reply. */
+static int receive_reply(int fd)
+{
+    struct pyoci_reply r;
+    ssize_t n = recv_packet(fd, &r, sizeof r);
+    if (n == 0)
+        return 0;
+    if (n != (ssize_t)sizeof r)
+        sync_violation("sync channel: a reply that is not a struct pyoci_reply", n < 0 ? errno : EPROTO);
+    if (r.type == PYOCI_REPLY_ACK && r.length == 0)
+        return 1;
+    if (r.type != PYOCI_REPLY_STATE)
+        sync_violation("sync channel: a reply of unknown type", EPROTO);
+    return receive_state(fd, r.length) == 0;
+}
+
+/* Wait for the parent's reply to a sync point. */
 static void wait_ack(int fd)
 {
-    ssize_t n = recv(fd, state_buf, sizeof state_buf - 1, 0);
-    if (n <= 0)
+    if (!receive_reply(fd))
         _exit(1); /* parent gone or gave up: nothing to report to */
-    if (n > 1) {
-        state_len = (size_t)n;
-        state_buf[n] = 0;
-    }
 }
 
 /* fork() without glibc's atfork machinery, which may take locks. */
@@ -843,6 +913,7 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
     struct pyoci_msg m;
     memset(&m, 0, sizeof m);
     m.type = type;
+    m.length = sizeof m;
     m.step = step;
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
     char cbuf[CMSG_SPACE(sizeof(int))];
@@ -1087,14 +1158,14 @@ static void wait_start(const struct pyoci_launch *l)
                 continue;
             _exit(1);
         }
-        ssize_t n = recv(conn, state_buf, sizeof state_buf - 1, 0);
-        if (n > 0) {
-            state_len = (size_t)n;
-            state_buf[n] = 0;
-            report_fd = conn;
+        /* A `start` that goes away before its state is in leaves the
+         * container created, for the next one. */
+        report_fd = conn;
+        if (receive_reply(conn)) {
             close(l->start_fd);
             return;
         }
+        report_fd = -1;
         close(conn);
     }
 }

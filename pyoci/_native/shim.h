@@ -59,7 +59,13 @@ enum pyoci_op {
     PYOCI_OP_EXEC                  /* argv, envp: execve the program resolved by RESOLVE_EXEC */
 };
 
-/* Messages from the child to the parent over the sync socket. */
+/* The sync channel (pyoci/sync.py is its Python side).  Each message is
+ * one SOCK_SEQPACKET packet that starts with its type and length, and a
+ * packet of any other length, or one the receiver's buffer cut short, is an
+ * error, never a message.
+ *
+ * Messages from the child to the parent over the sync socket (and, after
+ * start, over start's connection): a whole struct pyoci_msg. */
 enum pyoci_msg_type {
     PYOCI_MSG_USERNS = 1,  /* new user namespace made: write uid/gid maps, then ack */
     PYOCI_MSG_PID,         /* pid = the container's init (host pid); ack after joining cgroups */
@@ -72,12 +78,28 @@ enum pyoci_msg_type {
 
 struct pyoci_msg {
     int type;
+    int length;            /* sizeof(struct pyoci_msg) */
     int step;
     int err;
     int status;
     int pid;
     char label[500];
 };
+
+/* Replies from the parent (create, exec; start over its connection): a
+ * struct pyoci_reply, and for a state its length bytes of JSON after it, in
+ * packets of at most PYOCI_CHUNK bytes, so a state of any size gets through. */
+enum pyoci_reply_type {
+    PYOCI_REPLY_ACK = 1,   /* length 0: go on */
+    PYOCI_REPLY_STATE      /* the state JSON for the hooks, length bytes */
+};
+
+struct pyoci_reply {
+    unsigned int type;
+    unsigned int length;
+};
+
+#define PYOCI_CHUNK 65536
 
 struct pyoci_step {
     int op;
@@ -127,8 +149,9 @@ int pyoci_socket_pair(int fds[2]);
 int pyoci_listen(const char *name, int backlog);
 /* a socket connected to name */
 int pyoci_connect(const char *name);
-/* one message into buf (its length; 0 once the peer has gone), and the
- * descriptor it carried in *passed_fd (-1 if none) */
+/* one packet into buf (its length; 0 once the peer has gone; -EMSGSIZE for
+ * one longer than size), and the descriptor it carried in *passed_fd (-1 if
+ * none, which a caller must close even on -EMSGSIZE) */
 int pyoci_receive(int fd, void *buf, int size, int *passed_fd);
 
 /* Parent side, before the clone: a detached copy of the mount at source

@@ -86,5 +86,8 @@ int pyoci_receive(int fd, void *buf, int size, int *passed_fd)
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int)))
             memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
+    /* A packet longer than buf, cut short by the kernel: not a message. */
+    if (msg.msg_flags & MSG_TRUNC)
+        return -EMSGSIZE;
     return (int)n;
 }

@@ -18,7 +18,8 @@ import posix  # not os: see pyoci.paths
 import time
 
 from pyoci.errors import PyociError
-from pyoci import paths
+from pyoci import faults, paths
+from pyoci.state import write_all
 
 
 class Hierarchy:
@@ -142,7 +143,7 @@ def write_file(path, value):
     exist, and a file that does not is not a cgroup's, so nothing is made."""
     fd = posix.open(path, posix.O_WRONLY | posix.O_TRUNC | posix.O_NOFOLLOW | posix.O_CLOEXEC)
     try:
-        posix.write(fd, str(value).encode())
+        write_all(fd, str(value).encode())
     finally:
         posix.close(fd)
 
@@ -163,30 +164,36 @@ def _fill_cpuset(directory, mountpoint):
         write_file(paths.join(directory, name), value)
 
 
-def create(dirs, hierarchies):
-    """Make the cgroups in dirs that do not exist yet, parents first, and
-    return them, deepest first (the order to remove them in); dirs may leave
-    out hierarchies (pyoci.cgroups.delegation skips those a rootless
-    container may not use)."""
-    made = []
-    try:
-        for h in hierarchies:
-            d = dirs.get(h.mountpoint)
-            if d is None:
-                continue
-            missing = []
-            while not paths.isdir(d) and d.startswith(h.mountpoint + "/"):
-                missing.append(d)
-                d = paths.dirname(d)
-            for d in reversed(missing):
-                posix.mkdir(d, 0o755)
-                made.insert(0, d)
-            if "cpuset" in h.controllers:
-                _fill_cpuset(dirs[h.mountpoint], h.mountpoint)
-    except OSError as e:
-        remove_made(made, dirs)
-        raise PyociError(f"linux.cgroupsPath: cannot create cgroup {e.filename}: {posix.strerror(e.errno).lower()}") from None
-    return made
+def missing(dirs, hierarchies):
+    """The cgroups in dirs that do not exist yet, with their missing
+    parents, deepest first: what create() makes and, in that order, what
+    remove_made() takes down.  create records them before it makes any
+    (pyoci.runtime.create), so that a create killed midway leaves nothing
+    that delete cannot find."""
+    planned = []
+    for h in hierarchies:
+        d = dirs.get(h.mountpoint)
+        while d is not None and not paths.isdir(d) and d.startswith(h.mountpoint + "/"):
+            planned.append(d)
+            d = paths.dirname(d)
+    return sorted(planned, key=lambda d: d.count("/"), reverse=True)
+
+
+def create(dirs, hierarchies, planned):
+    """Make the planned cgroups (missing(dirs, hierarchies)), parents first;
+    dirs may leave out hierarchies (pyoci.cgroups.delegation skips those a
+    rootless container may not use).  On an error the caller removes what
+    was planned, made or not."""
+    for d in reversed(planned):
+        try:
+            posix.mkdir(d, 0o755)
+        except OSError as e:
+            raise PyociError(f"linux.cgroupsPath: cannot create cgroup {d}: "
+                             f"{posix.strerror(e.errno).lower()}") from None
+        faults.point("cgroups:dir-made")
+    for h in hierarchies:
+        if "cpuset" in h.controllers and h.mountpoint in dirs:
+            _fill_cpuset(dirs[h.mountpoint], h.mountpoint)
 
 
 def v2_mountpoint(found):

@@ -14,7 +14,7 @@ POSITIONALS = []
 
 def run(ctx, args):
     from pyoci.errors import NotFound, PyociError
-    from pyoci.state import Container, list_ids
+    from pyoci.state import Container, Damaged, list_ids
 
     if args.format not in ("table", "json"):
         raise PyociError(f"--format: {args.format!r} is not table or json")
@@ -25,6 +25,9 @@ def run(ctx, args):
             container.load()
         except NotFound:
             continue  # deleted while we looked
+        except Damaged as e:
+            sys.stderr.write(f"pyoci: {e}\n")  # the others are still listed
+            continue
         states.append(container.spec_state())
     if args.quiet:
         sys.stdout.write("".join(s["id"] + "\n" for s in states))

@@ -7,13 +7,18 @@ prestart/createRuntime hooks, the console, the seccomp notify fd for the
 agent).  When the init says it is ready and waits for `start`, the state
 is written and create returns.  Any failure undoes all of it: the init is
 killed, its cgroups and state directory removed, so nothing is left behind.
+
+A create killed outright (SIGKILL: nothing runs) cannot undo itself: before
+each thing it makes outside the state directory, it records what delete
+needs to find it (pyoci.state's cleanup.json), so `delete --force` removes
+whatever it got to.  The faults.point calls mark those steps for the tests.
 """
 import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, messages, native, paths, rootless, warmup
+from pyoci import SPEC_VERSION, cgroups, faults, native, paths, rootless, sync, warmup
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.jsonio import dumps
@@ -23,9 +28,7 @@ from pyoci.plan.namespaces import close_joins
 from pyoci.runtime import passed_fds
 from pyoci.runtime.idmap import init_may_setgroups, write_id_maps
 from pyoci.spec.load import load_bundle_config
-from pyoci.state import START_SOCKET, Container, at_short_path, process_start_time, write_pid_file
-
-ACK = b"\x01"
+from pyoci.state import CLEANUP_KEYS, START_SOCKET, Container, at_short_path, process_start_time, write_pid_file
 
 
 def rfc3339_now():
@@ -105,17 +108,26 @@ class Creation:
             return None
         try:
             self.container.make()
+            faults.point("create:directory-made")
             if not plan.own_mount_ns:
                 from pyoci.runtime import hostmounts
 
                 rootfs = rootfs_path(config, opts.bundle)
                 self.host_mounts = {"rootfs": rootfs, "before": hostmounts.snapshot(rootfs)}
             self.cgroup_dirs, self.shown_dirs = cgroup_dirs, shown_dirs
-            self.cgroups_made = cgroups.create(cgroup_dirs, hierarchies)
+            # Recorded, here and for undo, before any is made: a signal or a
+            # kill halfway through making them loses none.
+            self.cgroups_made = cgroups.missing(cgroup_dirs, hierarchies)
             self.owns_cgroup = all(d in self.cgroups_made for d in cgroup_dirs.values())
+            self.container.save_cleanup({"pid": 0, "init_start_time": 0, "cgroup": self._cgroup_record(),
+                                         "host_mounts": self.host_mounts})
+            faults.point("create:cleanup-recorded")
+            cgroups.create(cgroup_dirs, hierarchies, self.cgroups_made)
+            faults.point("create:cgroups-made")
             if not self.owns_cgroup:
                 warn_if_shared(cgroup_dirs, self.cgroups_made)
             resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []), self.cgroups_made)
+            faults.point("create:resources-applied")
             self._launch(config, plan)
         finally:
             close_joins(plan)
@@ -135,6 +147,7 @@ class Creation:
                 try:
                     self.clone_pid, born_in_cgroup = native.spawn(plan, child_fd, start_fd, cgroup_fd)
                     self.born_in = v2_mount if born_in_cgroup else None
+                    faults.point("create:cloned")
                 finally:
                     posix.close(start_fd)
                     if cgroup_fd >= 0:
@@ -153,39 +166,43 @@ class Creation:
             msg = native.read_message(sync_fd)
             if msg is None:
                 raise PyociError("container init exited during create")
-            if msg.type == messages.MSG_USERNS:
+            if msg.type == sync.MSG_USERNS:
                 write_id_maps(self.clone_pid, plan)
-                posix.write(sync_fd, ACK)
-            elif msg.type == messages.MSG_PID:
+                sync.ack(sync_fd)
+            elif msg.type == sync.MSG_PID:
+                faults.point("create:pid-received")
                 self._got_pid(native.reported_pid(msg, self.clone_pid), config, plan, sync_fd)
-            elif msg.type == messages.MSG_SYNC:
+            elif msg.type == sync.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
                 # and "created" is the status from then on; the prestart,
                 # createRuntime and createContainer hooks (steps 3-5) read it.
                 # (runc passes "creating" here; the spec and crun say created.)
                 state = self._runtime_hooks(config)
-                posix.write(sync_fd, dumps(state).encode())
-            elif msg.type == messages.MSG_CONSOLE:
+                faults.point("create:hooks-run")
+                sync.send_state(sync_fd, dumps(state))
+            elif msg.type == sync.MSG_CONSOLE:
                 self._got_console(msg.fds)
-                posix.write(sync_fd, ACK)
-            elif msg.type == messages.MSG_SECCOMP:
+                sync.ack(sync_fd)
+            elif msg.type == sync.MSG_SECCOMP:
                 from pyoci.handover import send_seccomp_fd
 
                 send_seccomp_fd(msg.fds, config, self.init_pid, self.container.spec_state("creating"))
-                posix.write(sync_fd, ACK)
-            elif msg.type == messages.MSG_READY:
+                sync.ack(sync_fd)
+            elif msg.type == sync.MSG_READY:
+                faults.point("create:ready-received")
                 self._ready()
                 return
-            elif msg.type == messages.MSG_ERROR:
+            elif msg.type == sync.MSG_ERROR:
                 raise PyociError(msg.describe() + capability_hint(msg, plan))
 
     def _got_pid(self, pid, config, plan, sync_fd):
         if plan.fork_after:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self._join_cgroups(pid)
+        faults.point("create:cgroups-joined")
         # The init goes on with its mounts while the rest is done here: none
         # of it matters to the init before the next sync point.
-        posix.write(sync_fd, ACK)
+        sync.ack(sync_fd)
         self._record_init(pid, config, plan)
 
     def _took_init(self, pid, config, plan):
@@ -227,8 +244,7 @@ class Creation:
             "annotations": config.get("annotations", {}),
             "hooks": {k: v for k, v in config.get("hooks", {}).items() if k in ("poststart", "poststop")},
             # "shown": checkpoint names the "cgroup" mount's binds to CRIU from it.
-            "cgroup": {**self._cgroup_record(pid), "shown": self.shown_dirs, "made": self.cgroups_made,
-                       "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies),
+            "cgroup": {**self._cgroup_record(pid), "shown": self.shown_dirs,
                        # exec clones into it without reading mountinfo again.
                        "v2": cgroups.v2_mountpoint(self.hierarchies)},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
@@ -244,17 +260,22 @@ class Creation:
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,
         }
+        self.container.save_cleanup({key: self.record[key] for key in CLEANUP_KEYS})
+        faults.point("create:init-recorded")
         self.container.save(self.record)
+        faults.point("create:state-written")
 
-    def _cgroup_record(self, init_pid):
-        """What pyoci.runtime.members needs to tell the container's processes
-        from others in its cgroups."""
-        record = {"dirs": self.cgroup_dirs, "owned": self.owns_cgroup}
-        if not self.owns_cgroup:
+    def _cgroup_record(self, init_pid=0):
+        """The container's cgroups as delete takes them down, and what
+        pyoci.runtime.members needs to tell its processes from others there."""
+        record = {"dirs": self.cgroup_dirs, "owned": self.owns_cgroup, "made": self.cgroups_made,
+                  "freezers": cgroups.freezer_files(self.cgroup_dirs, self.hierarchies)}
+        if not self.owns_cgroup and init_pid:
             from pyoci.runtime.members import own_pid_namespace
 
             record["pidns"] = own_pid_namespace(init_pid)
         return record
+
 
     def _runtime_hooks(self, config):
         """Run the prestart and createRuntime hooks on the state "created";
@@ -286,6 +307,7 @@ class Creation:
     def _ready(self):
         del self.record["status"]
         self.container.save(self.record)
+        faults.point("create:created")
         if self.opts.pid_file:
             write_pid_file(self.opts.pid_file, self.init_pid)
         if self.opts.pidfd_socket:

@@ -5,14 +5,18 @@ nothing.  runc deletes a `created` one anyway; pyoci follows the spec, and
 the engines pass --force when they mean it.  Deletion kills what is left in
 the cgroup, removes the cgroups pyoci made and the state directory, then
 runs the poststop hooks.
+
+--force also removes what a create killed midway left (no state.json yet),
+and a container whose state.json is damaged, from cleanup.json: the
+processes and cgroups it names, the directory, and so the id.
 """
 import posix  # not os: see pyoci.paths
 import time
 
-from pyoci import cgroups
+from pyoci import cgroups, faults
 from pyoci.runtime import members
 from pyoci.errors import NotFound, WrongState
-from pyoci.state import Container
+from pyoci.state import Container, Damaged, Unfinished
 
 SIGKILL = 9
 
@@ -28,6 +32,15 @@ def delete(root, container_id, force=False):
     try:
         container.lock()
         container.load()
+    except (Unfinished, Damaged):
+        if not force:
+            container.unlock()
+            raise
+        try:
+            remove_remains(container)
+        finally:
+            container.unlock()
+        return
     except NotFound:
         container.unlock()
         if force:
@@ -90,10 +103,22 @@ def end_processes(container, rounds=100):
         time.sleep(0.01)
 
 
+def remove_remains(container):
+    """What cleanup.json names (nothing, where it was never written: then
+    create had made nothing but the directory): the init while it is the
+    one recorded, the processes in cgroups pyoci made, those cgroups, the
+    mounts left in the host's namespace; then the directory.  No hooks run:
+    the config that named them is not to be trusted or not there."""
+    container.record = {"pid": 0, "init_start_time": 0, **container.load_cleanup()}
+    destroy(container)
+
+
 def destroy(container):
     end_processes(container)
+    faults.point("delete:processes-ended")
     recorded = container.record.get("cgroup", {})
     cgroups.remove_made(recorded.get("made", []), recorded.get("dirs", {}))
+    faults.point("delete:cgroups-removed")
     if container.record.get("host_mounts"):
         from pyoci.runtime import hostmounts
 

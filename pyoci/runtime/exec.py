@@ -10,7 +10,7 @@ that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups, messages, native, warmup
+from pyoci import cgroups, faults, native, sync, warmup
 from pyoci.errors import PyociError, WrongState
 from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
@@ -19,8 +19,6 @@ from pyoci.plan.tuning import exec_cpu_affinity
 from pyoci.runtime import passed_fds
 from pyoci.runtime.wait import forward_signals, wait_for
 from pyoci.state import Container, write_pid_file
-
-ACK = b"\x01"
 
 
 class ExecOptions:
@@ -68,6 +66,7 @@ def execute(container, config, process, opts):
         cgroup_fd = -1 if opts.paused else cgroups.open_v2_dir(opts.cgroup_dirs, v2_mount)
         try:
             clone_pid, born_in_cgroup = native.spawn(plan, child_fd, -1, cgroup_fd)
+            faults.point("exec:cloned")
         finally:
             posix.close(child_fd)  # the child has its copy: its exec or exit ends the sync socket
             if cgroup_fd >= 0:
@@ -108,14 +107,16 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
         msg = native.read_message(sync_fd)
         if msg is None:
             return pid
-        if msg.type == messages.MSG_PID:
+        if msg.type == sync.MSG_PID:
+            faults.point("exec:pid-received")
             pid = native.reported_pid(msg, clone_pid)
             cgroups.join(to_join, pid)
+            faults.point("exec:cgroups-joined")
             if final_cpus:
                 set_affinity(pid, final_cpus, "process.execCPUAffinity.final")
             warmup.end()  # the launcher's helper kept the lock ready for this join
-            posix.write(sync_fd, ACK)
-        elif msg.type == messages.MSG_CONSOLE:
+            sync.ack(sync_fd)
+        elif msg.type == sync.MSG_CONSOLE:
             from pyoci.handover import send_fd
 
             try:
@@ -123,13 +124,13 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
             finally:
                 for fd in msg.fds:
                     posix.close(fd)
-            posix.write(sync_fd, ACK)
-        elif msg.type == messages.MSG_SECCOMP:
+            sync.ack(sync_fd)
+        elif msg.type == sync.MSG_SECCOMP:
             from pyoci.handover import send_seccomp_fd
 
             send_seccomp_fd(msg.fds, config, pid, _exec_state(record))
-            posix.write(sync_fd, ACK)
-        elif msg.type == messages.MSG_ERROR:
+            sync.ack(sync_fd)
+        elif msg.type == sync.MSG_ERROR:
             raise PyociError(msg.describe())
         else:
             raise PyociError(f"exec: unexpected message {msg.type} from the new process")

@@ -1,7 +1,8 @@
 """`start`: release a created container's init to run the user's program.
 
 The init waits on a unix socket in the state directory.  start connects,
-sends the state (for startContainer hooks), and reads: end-of-file means the
+sends the state (for startContainer hooks) over the sync channel's
+protocol (pyoci.sync), and reads: end-of-file means the
 init reached execve (its end of the connection closes on exec); a message
 means a step after start failed.  Then the poststart hooks run.
 """
@@ -10,6 +11,7 @@ import posix  # not os: see pyoci.paths
 from pyoci.errors import PyociError, WrongState
 from pyoci.jsonio import dumps
 from pyoci.state import START_SOCKET, Container, at_short_path
+from pyoci.sync import SIZE, decode, send_state
 
 
 def start(root, container_id, connect=None):
@@ -53,17 +55,13 @@ def release(container, connect):
     except OSError:
         raise WrongState("cannot start a container that has stopped") from None
     try:
-        posix.write(fd, dumps(state).encode())
+        send_state(fd, dumps(state))
         posix.unlink(container.start_socket)
-        reply = posix.read(fd, 4096)  # one message (SOCK_SEQPACKET), if any
+        reply = posix.read(fd, SIZE + 1)  # one packet, if any: one byte more shows one too long
     finally:
         posix.close(fd)
     if reply:
-        from pyoci import messages  # only for a failure: start is on every engine's hot path
-
-        if len(reply) != messages.SIZE:
-            raise PyociError(f"start: the container's init sent {len(reply)} bytes, not a message of its runtime")
-        raise PyociError(messages.Message(reply).describe())
+        raise PyociError(decode(reply, sender="the container's init").describe())
 
 
 def _socket_connect(name):

@@ -75,14 +75,17 @@ def test_cgroup_files_are_written_never_created(tmp_path):
         cgroups.write_file(str(tmp_path / "cgroup.procs"), 1)
 
 
-def test_create_records_the_parents_it_makes_and_removal_spares_a_busy_one(tmp_path):
+def test_the_parents_create_makes_are_planned_first_and_removal_spares_a_busy_one(tmp_path):
     root = str(tmp_path / "cg")
     os.mkdir(root)
     found = [Hierarchy(root, frozenset(), True)]
     first = {root: f"{root}/pod/a"}
-    made = cgroups.create(first, found)
-    assert made == [f"{root}/pod/a", f"{root}/pod"]
-    cgroups.create({root: f"{root}/pod/b"}, found)  # a neighbour under the same parent
+    made = cgroups.missing(first, found)
+    assert made == [f"{root}/pod/a", f"{root}/pod"] and os.listdir(root) == []
+    cgroups.create(first, found, made)
+    assert os.listdir(f"{root}/pod") == ["a"]
+    neighbour = {root: f"{root}/pod/b"}
+    cgroups.create(neighbour, found, cgroups.missing(neighbour, found))  # under the same parent
     cgroups.remove_made(made, first)
     assert sorted(os.listdir(root)) == ["pod"] and os.listdir(f"{root}/pod") == ["b"]
     os.rmdir(f"{root}/pod/b")

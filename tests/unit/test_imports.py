@@ -116,7 +116,7 @@ def test_state_and_kill_of_a_running_container_load_only_what_they_use(running):
     root, sleeper = running
     loaded, code, stdout = probe(["--root", root, "state", "c1"])
     assert code == "0" and json.loads(stdout)["status"] == "running"
-    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.messages"}, loaded
+    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.sync"}, loaded
     loaded, code, _ = probe(["--root", root, "kill", "c1", "TERM"])
     assert code == "0" and sleeper.wait(timeout=10) == -15  # it did signal the init
-    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.messages"}, loaded
+    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.sync"}, loaded

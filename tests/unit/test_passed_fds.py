@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pyoci import messages, native
+from pyoci import native, sync
 from pyoci.errors import PyociError
 from pyoci.runtime import passed_fds
 from pyoci.state import atomic_write
@@ -39,8 +39,8 @@ def test_a_passed_fd_must_be_open():
 
 
 def message(pid):
-    """A MSG_PID as struct pyoci_msg: int type, step, err, status, pid; char label[500]."""
-    return messages.Message(struct.pack("=5i500s", messages.MSG_PID, -1, 0, 0, pid, b""))
+    """A MSG_PID as struct pyoci_msg: int type, length, step, err, status, pid; char label[500]."""
+    return sync.decode(struct.pack("=6i500s", sync.MSG_PID, sync.SIZE, -1, 0, 0, pid, b""))
 
 
 def test_a_reported_pid_must_be_the_clones_child_or_ours():
