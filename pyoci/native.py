@@ -7,12 +7,16 @@ the sockets to the child (the sync pair, the start socket): read_message
 receives what the child sends back, and pyoci.messages decodes it.
 """
 import posix  # not os: see pyoci.paths
+import sys
 
 from pyoci import messages
 from pyoci._native._shim import ffi, lib
 from pyoci.errors import PyociError
 
 EINTR = 4  # errno's, without importing it on every command
+# Paths reach pyoci decoded as os.fsdecode decodes (argv, readlink, mountinfo):
+# encoded back the same way, a name that is not UTF-8 is the one the kernel gave.
+FS_ENCODING = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
 # The messages are decoded in pyoci.messages, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
@@ -33,7 +37,7 @@ class _Packer:
         if value is None:
             return ffi.NULL
         if isinstance(value, str):
-            value = value.encode()
+            value = value.encode(*FS_ENCODING)
         buf = ffi.new("char[]", value)
         self.keep.append(buf)
         return buf
@@ -222,6 +226,6 @@ def setns(fd, nstype):
 
 
 def umount(path):
-    if lib.pyoci_umount(path.encode()) < 0:
+    if lib.pyoci_umount(path.encode(*FS_ENCODING)) < 0:
         err = ffi.errno
         raise OSError(err, posix.strerror(err), path)
