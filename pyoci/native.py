@@ -7,12 +7,16 @@ the sockets to the child (the sync pair, the start socket): read_message
 receives what the child sends back, and pyoci.sync decodes it.
 """
 import posix  # not os: see pyoci.paths
+import sys
 
 from pyoci import sync
 from pyoci._native._shim import ffi, lib
 from pyoci.errors import PyociError
 
 EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
+# Paths reach pyoci decoded as os.fsdecode decodes (argv, readlink, mountinfo):
+# encoded back the same way, a name that is not UTF-8 is the one the kernel gave.
+FS_ENCODING = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
 # The sync channel's Python side is pyoci.sync, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
@@ -34,7 +38,7 @@ class _Packer:
         if value is None:
             return ffi.NULL
         if isinstance(value, str):
-            value = value.encode()
+            value = value.encode(*FS_ENCODING)
         buf = ffi.new("char[]", value)
         self.keep.append(buf)
         return buf
@@ -224,6 +228,6 @@ def setns(fd, nstype):
 
 
 def umount(path):
-    if lib.pyoci_umount(path.encode()) < 0:
+    if lib.pyoci_umount(path.encode(*FS_ENCODING)) < 0:
         err = ffi.errno
         raise OSError(err, posix.strerror(err), path)

@@ -2,6 +2,7 @@
 mounts, processes.  Used by the fixtures' teardown and by tests that check
 right after a failed command."""
 import os
+import re
 
 
 def cgroup_dirs_named(cid):
@@ -13,9 +14,18 @@ def cgroup_dirs_named(cid):
     return found
 
 
+def mount_points():
+    """Every mount point in this process's mountinfo, as the path a syscall
+    takes: the kernel's octal escapes (space, tab, newline, backslash) are
+    bytes, and the bytes are a name as os.fsdecode reads it.  Written apart
+    from pyoci.mountinfo so that a test does not check pyoci with itself."""
+    with open("/proc/self/mountinfo", "rb") as f:
+        return [os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), line.split(b" ")[4]))
+                for line in f]
+
+
 def mounts_under(path):
-    with open("/proc/self/mountinfo") as f:
-        return [line.split()[4] for line in f if line.split()[4].startswith(path)]
+    return [point for point in mount_points() if point.startswith(path)]
 
 
 def processes_rooted_in(path):

@@ -18,7 +18,7 @@ import posix  # not os: see pyoci.paths
 import time
 
 from pyoci.errors import PyociError
-from pyoci import faults, paths
+from pyoci import faults, mountinfo, paths
 from pyoci.state import write_all
 
 
@@ -37,35 +37,29 @@ class Hierarchy:
 
 
 def hierarchies():
-    with open("/proc/self/mountinfo") as f:
-        return parse_hierarchies(f)
+    return find_hierarchies(mountinfo.read())
 
 
-def parse_hierarchies(mountinfo):
-    """One Hierarchy per cgroup hierarchy in mountinfo lines: a controller set
+def find_hierarchies(mounts):
+    """One Hierarchy per cgroup hierarchy among mounts: a controller set
     (or cgroup2) mounted again elsewhere, e.g. inside a container's rootfs
     that shares this mount namespace, is the same hierarchy, and its first
     mount of the whole tree (root "/") is the one to use."""
     found = {}
-    for line in mountinfo:
-        left, _, right = line.partition(" - ")
-        fields = left.split()
-        root, mountpoint = fields[3], fields[4]
-        fstype, _source, superopts = right.split()[:3]
-        if fstype == "cgroup2":
-            key, h = "cgroup2", Hierarchy(mountpoint, frozenset(), True)
-        elif fstype == "cgroup":
+    for m in mounts:
+        if m.fstype == "cgroup2":
+            key, h = "cgroup2", Hierarchy(m.point, frozenset(), True)
+        elif m.fstype == "cgroup":
             # A named hierarchy (name=systemd) has no controller but is joined
             # too, as runc does: systemd tracks a v1 host's services there, and
             # a container left in its engine's unit dies when the unit stops.
-            opts = set(superopts.split(","))
-            controllers = frozenset(o for o in opts if o not in ("rw", "ro") and not o.startswith(("release_agent", "clone_children", "noprefix", "xattr")))
+            controllers = frozenset(o for o in m.super_options if o not in ("rw", "ro") and not o.startswith(("release_agent", "clone_children", "noprefix", "xattr")))
             if not controllers:
                 continue
-            key, h = controllers, Hierarchy(mountpoint, controllers, False)
+            key, h = controllers, Hierarchy(m.point, controllers, False)
         else:
             continue
-        if root == "/" and key not in found:
+        if m.root == "/" and key not in found:
             found[key] = h
     return list(found.values())
 

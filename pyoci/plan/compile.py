@@ -7,7 +7,7 @@ createContainer hooks in the container's namespaces; pivot_root; sysctls,
 readonly and masked paths, a read-only root; hostname; then the process.
 """
 
-from pyoci import paths
+from pyoci import mountinfo, paths
 from pyoci.plan import mounts as m
 from pyoci.plan.devices import compile_devices
 from pyoci.plan.namespaces import FLAGS, compile_namespaces, namespace_types
@@ -35,11 +35,9 @@ def rootfs_path(config, bundle):
 def parent_mount_point(path):
     """The mount point path is under, from this process's mountinfo."""
     best = "/"
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4].replace("\\040", " ")
-            if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
-                best = point
+    for point in (mount.point for mount in mountinfo.read()):
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best = point
     return best
 
 

@@ -6,20 +6,13 @@ type not listed must; its mounts under the rootfs are then the host's.  The
 mount ids under the rootfs are recorded before the init starts, and
 everything mounted there since is detached, deepest first.
 """
-from pyoci import native
+from pyoci import mountinfo, native
 
 
 def _under(rootfs):
     """(mount id, mount point) of every mount at or below rootfs."""
-    found = []
     prefix = rootfs.rstrip("/") + "/"
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            point = fields[4].encode().decode("unicode_escape")
-            if point == rootfs or point.startswith(prefix):
-                found.append((int(fields[0]), point))
-    return found
+    return [(m.mount_id, m.point) for m in mountinfo.read() if m.point == rootfs or m.point.startswith(prefix)]
 
 
 def snapshot(rootfs):

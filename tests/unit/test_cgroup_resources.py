@@ -142,20 +142,21 @@ def test_swap_below_limit_is_refused_on_both_versions(layout, request):
 
 
 def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
-    from pyoci.cgroups import parse_hierarchies
+    from pyoci import mountinfo
+    from pyoci.cgroups import find_hierarchies
 
     lines = [
-        "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
-        "31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct",
-        "32 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
-        "33 25 0:29 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd",
+        b"30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
+        b"31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct",
+        b"32 25 0:28 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory",
+        b"33 25 0:29 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd",
         # a container sharing the host's mount namespace mounted them again in its rootfs
-        "90 80 0:27 / /tmp/bundle/rootfs/sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct",
-        "91 80 0:26 / /tmp/bundle/rootfs/sys/fs/cgroup ro - cgroup2 cgroup2 rw",
+        b"90 80 0:27 / /tmp/bundle/rootfs/sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct",
+        b"91 80 0:26 / /tmp/bundle/rootfs/sys/fs/cgroup ro - cgroup2 cgroup2 rw",
         # a bind of a sub-cgroup is not the hierarchy's root
-        "92 25 0:28 /docker/x /mnt/memory rw - cgroup cgroup rw,memory",
+        b"92 25 0:28 /docker/x /mnt/memory rw - cgroup cgroup rw,memory",
     ]
-    found = parse_hierarchies(lines)
+    found = find_hierarchies(mountinfo.parse(b"\n".join(lines)))
     assert [(h.mountpoint, sorted(h.controllers), h.v2) for h in found] == [
         ("/sys/fs/cgroup/unified", [], True),
         ("/sys/fs/cgroup/cpu,cpuacct", ["cpu", "cpuacct"], False),
