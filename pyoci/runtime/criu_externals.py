@@ -17,6 +17,7 @@ from pyoci.errors import ConfigError
 from pyoci.jsonio import dumps, loads
 from pyoci.plan.devices import DEFAULT_DEVICES
 from pyoci.plan.mounts import cgroup_binds, mount_destinations, parse_options
+from pyoci.state import atomic_write
 
 DESCRIPTORS_FILE = "descriptors.json"  # runc's name: images are exchangeable
 NULL = "/dev/null"
@@ -154,8 +155,7 @@ def write_descriptors(image_path, init_pid):
             found.append(posix.readlink(f"/proc/{init_pid}/fd/{fd}"))
         except OSError:
             found.append("")
-    with open(paths.join(image_path, DESCRIPTORS_FILE), "w") as f:
-        f.write(dumps(found))
+    atomic_write(paths.join(image_path, DESCRIPTORS_FILE), dumps(found), 0o644)
 
 
 def inherit_stdio(image_path):
@@ -168,6 +168,10 @@ def inherit_stdio(image_path):
             found = loads(f.read())
     except FileNotFoundError:
         raise ConfigError(f"--image-path: {image_path}: no {DESCRIPTORS_FILE}, not a container checkpoint") from None
+    except ValueError as e:
+        raise ConfigError(f"--image-path: {path} is damaged: {e}") from None
+    if not isinstance(found, list) or not all(isinstance(what, str) for what in found):
+        raise ConfigError(f"--image-path: {path} is damaged: not a list of strings")
     return [arg for fd, what in enumerate(found) if what.startswith("pipe:")
             for arg in ("--inherit-fd", f"fd[{fd}]:{what}")]
 
