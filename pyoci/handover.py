@@ -18,7 +18,10 @@ def send_fd(path, payload, fd, field):
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(path)
-            socket.send_fds(s, [payload], [fd])
+            # A stream: sendmsg may take part of a big payload (the seccomp
+            # agent's state carries the annotations); the rest follows.
+            sent = socket.send_fds(s, [payload], [fd])
+            s.sendall(payload[sent:])
     except OSError as e:
         raise PyociError(f"{field} {path}: {e.strerror.lower() if e.strerror else e}") from None
 

@@ -1,6 +1,6 @@
 """A one-shot AF_UNIX listener, in a thread, for the descriptors pyoci hands
 over (the seccomp notify fd, a pidfd): it takes one connection, receives
-its payload and fds, and passes them to a handler."""
+its payload (to end-of-file) and fds, and passes them to a handler."""
 import socket
 import threading
 
@@ -14,6 +14,8 @@ def receive_once(path, handle, max_fds=4):
     def serve():
         conn, _ = listener.accept()
         payload, fds, _flags, _addr = socket.recv_fds(conn, 65536, max_fds)
+        while more := conn.recv(1 << 20):  # a stream: the payload may go on past the first read
+            payload += more
         conn.close()
         listener.close()
         handle(payload, fds)

@@ -98,7 +98,10 @@ def seccomp_agent(path, answer_errno):
     return got
 
 
-def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_path):
+@pytest.mark.parametrize("annotation", [0, 1_000_000], ids=["plain", "1MB annotation"])
+def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_path, annotation):
+    """The whole state, however big (a 1 MB annotation takes more than one
+    sendmsg on the agent's stream)."""
     agent = seccomp_agent(str(tmp_path / "agent.sock"), EXDEV)
     profile = dict(BASE_ALLOW, syscalls=[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
                    listenerPath=str(tmp_path / "agent.sock"), listenerMetadata="from the test",
@@ -107,6 +110,8 @@ def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_pat
     def mutate(config):
         with_seccomp(profile)(config)
         config["mounts"].append({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"})
+        if annotation:
+            config["annotations"] = {"big": "b" * annotation}
 
     cid = runtime.new_id()
     proc = runtime("run", "-b", runtime.bundle(["sh", "-c", "mkdir /tmp/x 2>&1; echo status $?"],
@@ -116,6 +121,7 @@ def test_notify_hands_the_fd_and_the_process_state_to_the_agent(runtime, tmp_pat
     assert sent["fds"] == ["seccompFd"] and sent["metadata"] == "from the test"
     assert sent["state"]["id"] == cid and sent["state"]["status"] == "creating"
     assert sent["pid"] == sent["state"]["pid"] > 0
+    assert len(sent["state"].get("annotations", {}).get("big", "")) == annotation
     assert len(agent["fds"]) == 1 and agent["syscalls"]
 
 
