@@ -15,7 +15,7 @@
  *                 <-- MSG_PID ---------- init pid
  *   join cgroups --------- ack --------> setsid, run steps: mounts, devices...
  *                 <-- MSG_SYNC --------- createRuntime point
- *   prestart, createRuntime hooks - ack (state json) -> createContainer hooks,
+ *   prestart, createRuntime hooks - state ------> createContainer hooks,
  *                                        pivot_root, paths, process set-up
  *                 <-- MSG_SECCOMP ------ (SCMP_ACT_NOTIFY: the notify fd;
  *   to the seccomp agent -- ack ------>  see load_seccomp)
@@ -25,10 +25,16 @@
  *                                        seccomp, execve (closes the
  *                                        connection: start sees EOF)
  *
+ * That is the sync channel (shim.h, pyoci/sync.py): each message is one
+ * packet that starts with its type and length; an ack is a struct
+ * pyoci_reply, and the state follows its reply in packets, of any size.
+ * A packet that is not one of these ends the child with "sync channel: ...".
+ *
  * A failing step sends MSG_ERROR(step, errno, label) and exits, so Python can
  * name the config field.  Rules for this file: after clone() no malloc, no
- * stdio, no locks (the parent may have held one), only syscalls and stack or
- * static buffers; every string the child needs was built by Python before.
+ * stdio, no locks (the parent may have held one), only syscalls and stack,
+ * static or mmap'd buffers; every string the child needs was built by
+ * Python before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
