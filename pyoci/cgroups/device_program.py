@@ -1,6 +1,7 @@
-"""linux.resources.devices on cgroup v2 (create): the device rules as a
-BPF_PROG_TYPE_CGROUP_DEVICE program, attached to the container's cgroup by
-the shim (pyoci/_native/devices.c).
+"""linux.resources.devices on cgroup v2 (create, update): the device rules
+as a BPF_PROG_TYPE_CGROUP_DEVICE program, attached to the container's
+cgroup by the shim (pyoci/_native/devices.c); an update's program takes
+the place of the one before.
 
 The kernel runs the program on every open or mknod of a device node with
 struct bpf_cgroup_dev_ctx {u32 access_type; u32 major; u32 minor}, where
@@ -89,12 +90,28 @@ def program(rules, field="linux.resources.devices"):
     return b"".join(code)
 
 
-def attach(cgroup_dir, rules):
+def in_force(rules):
+    """rules less those a later rule for every device and access overrides
+    (one that starts over, as an engine's update that sends the whole list
+    does): what update records, so that its list does not grow with each."""
+    start = 0
+    for i, rule in enumerate(rules):
+        if rule.get("type", "a") == "a" and set(rule.get("access") or "rwm") == set("rwm"):
+            start = i
+    return rules[start:]
+
+
+def attach(cgroup_dir, rules, replacing=None):
+    """Load the program for rules and attach it to cgroup_dir, in place of
+    the program of id replacing (update: the one create or the last update
+    attached) where that is attached there.  Returns the new program's id."""
     from pyoci._native._shim import ffi, lib
 
     code = program(rules)
-    err = lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8)
-    if err < 0:
+    result = lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8,
+                                             replacing or 0)
+    if result < 0:
         import posix
 
-        raise ConfigError(f"linux.resources.devices: loading the cgroup v2 device program: {posix.strerror(-err).lower()}")
+        raise ConfigError(f"linux.resources.devices: loading the cgroup v2 device program: {posix.strerror(-result).lower()}")
+    return result

@@ -1,4 +1,4 @@
-"""linux.resources -> cgroup files (create).
+"""linux.resources -> cgroup files (create, update).
 
 Each supported field maps to a file of one controller, per cgroup version.
 A field this module does not apply is refused, never dropped silently.
@@ -175,9 +175,27 @@ def check_memory_swap(mem):
         raise ConfigError(f"linux.resources.memory.swap: {swap} is below memory.limit {limit} (swap counts memory plus swap)")
 
 
-def apply(resources, dirs, hierarchies, config_devices=(), made=()):
+# cgroup2 directory -> id of the device program apply attached there: the
+# record is written after apply (create) and names the program, so that an
+# update can replace it.
+attached_programs = {}
+
+
+def device_record(dirs, config_devices, program=None):
+    """What an update needs to build the v2 device program as create did
+    and to replace the one attached: linux.devices, whose nodes stay
+    allowed, and the id of the program apply attached to dirs (if it did;
+    else program, the one recorded before)."""
+    attached = next((attached_programs[d] for d in dirs.values() if d in attached_programs), program)
+    return {"nodes": list(config_devices), "program": attached}
+
+
+def apply(resources, dirs, hierarchies, config_devices=(), made=(), devices_before=(), program_before=None):
     """Write resources into the container's cgroups dirs (create, update);
-    made: the cgroups pyoci made for it, where it may enable controllers."""
+    made: the cgroups pyoci made for it, where it may enable controllers.
+    An update's device rules go on top of devices_before, the rules in
+    force: v1 takes them one by one; the v2 program is built from all of
+    them and takes the place of program_before (device_record)."""
     check_supported(resources)
     check_memory_swap(resources.get("memory", {}))
     hand_down(resources, dirs, hierarchies, made)
@@ -185,7 +203,7 @@ def apply(resources, dirs, hierarchies, config_devices=(), made=()):
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
     else:
-        _apply_v2(resources, dirs, hierarchies, config_devices)
+        _apply_v2(resources, dirs, hierarchies, config_devices, devices_before, program_before)
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
@@ -288,7 +306,7 @@ def _v2_controllers(res):
     return [(field, v2) for field, _v1, v2 in controllers_needed(res) if v2 in CORE_V2]
 
 
-def _apply_v2(res, dirs, hierarchies, config_devices=()):
+def _apply_v2(res, dirs, hierarchies, config_devices=(), devices_before=(), program_before=None):
     for key, controller in _v2_controllers(res):
         if v2_dir_for(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
             raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
@@ -328,6 +346,8 @@ def _apply_v2(res, dirs, hierarchies, config_devices=()):
         if key in cpu:
             write(d, name, cpu[key], f"linux.resources.cpu.{key}")
     if "devices" in res:
-        from pyoci.cgroups.device_program import attach, parse_rule
+        from pyoci.cgroups.device_program import attach, in_force, parse_rule
 
-        attach(d, list(res["devices"]) + [parse_rule(r) for r in always_allowed(config_devices)])
+        rules = in_force(list(devices_before) + list(res["devices"]))
+        attached_programs[d] = attach(d, rules + [parse_rule(r) for r in always_allowed(config_devices)],
+                                      replacing=program_before)

@@ -33,20 +33,27 @@ FLAGS = [Flag(("-r", "--resources"), "resources", str, None, "a linux.resources 
 POSITIONALS = CONTAINER_ID
 
 
-def size(flag, text):
+def flag(dest):
+    return "--" + dest.replace("_", "-")
+
+
+def size(dest, text):
     number, unit = text.lower().rstrip("ib"), ""
     if number and number[-1] in UNITS:
         number, unit = number[:-1], number[-1]
     try:
         value = int(number)
     except ValueError:
-        raise PyociError(f"--{flag.replace('_', '-')}: {text!r} is not a size (e.g. 512m, 1g, -1)") from None
+        raise PyociError(f"{flag(dest)}: {text!r} is not a size (e.g. 512m, 1g, -1)") from None
     return value if value < 0 else value * UNITS[unit]
 
 
 def requested(args, stdin):
-    """The linux.resources object asked for: -r's, then each flag over it."""
+    """The linux.resources object asked for: -r's, then each flag over it,
+    each held to the schema as config.json's linux.resources is, before
+    anything is written (a wrong type would otherwise fail half way)."""
     from pyoci.jsonio import loads
+    from pyoci.spec.load import validate_resources
 
     resources = {}
     if args.resources:
@@ -63,10 +70,13 @@ def requested(args, stdin):
             raise PyociError(f"--resources {args.resources}: not valid JSON: {e}") from None
         if not isinstance(resources, dict):
             raise PyociError(f"--resources {args.resources}: must hold a linux.resources object")
+        validate_resources(resources, f"--resources {args.resources}")
     for dest, (section, key) in FIELDS.items():
         value = getattr(args, dest)
         if value is not None:
-            resources.setdefault(section, {})[key] = size(dest, value) if dest in SIZES else value
+            value = size(dest, value) if dest in SIZES else value
+            validate_resources({section: {key: value}}, flag(dest))
+            resources.setdefault(section, {})[key] = value
     if args.l3_cache_schema or args.mem_bw_schema:
         raise PyociError("--l3-cache-schema/--mem-bw-schema: this host has no Intel RDT (resctrl)")
     return resources

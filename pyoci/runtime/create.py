@@ -246,7 +246,9 @@ class Creation:
             # "shown": checkpoint names the "cgroup" mount's binds to CRIU from it.
             "cgroup": {**self._cgroup_record(pid), "shown": self.shown_dirs,
                        # exec clones into it without reading mountinfo again.
-                       "v2": cgroups.v2_mountpoint(self.hierarchies)},
+                       "v2": cgroups.v2_mountpoint(self.hierarchies),
+                       # update builds the v2 device program as create did, in place of create's.
+                       "devices": resources.device_record(self.cgroup_dirs, config.get("linux", {}).get("devices", []))},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),
             # What `exec` takes from the config as create saw it: the

@@ -1,6 +1,9 @@
 """`update`: apply a linux.resources object to a created, running or paused
 container's cgroups (pyoci.cgroups.resources, as create does), and record
-it, so that the next update's memory.checkBeforeUpdate knows it."""
+it, so that the next update's memory.checkBeforeUpdate knows it.  New
+device rules go on top of those in force; on cgroup v2 the device program
+create attached is replaced by one built, as create builds it, from all of
+them and linux.devices (recorded by create)."""
 from pyoci import cgroups, paths
 from pyoci.cgroups import resources as cgroup_resources
 from pyoci.errors import ConfigError, WrongState
@@ -34,9 +37,16 @@ def check_before_update(new, recorded, dirs):
 
 
 def merged(old, new):
+    """The resources in force after an update: new's values over old's; new
+    device rules go on top of the old ones (the later rule wins), as the
+    cgroup applies them."""
     out = {key: dict(value) if isinstance(value, dict) else value for key, value in old.items()}
     for key, value in new.items():
         out[key] = dict(out.get(key, {}), **value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    if "devices" in new:
+        from pyoci.cgroups.device_program import in_force
+
+        out["devices"] = in_force(list(old.get("devices", [])) + list(new["devices"]))
     return out
 
 
@@ -49,7 +59,8 @@ def update(root, container_id, resources):
         if status == "stopped":
             raise WrongState(f"cannot update container {container_id}: it is stopped")
         record = container.record
-        dirs = record.get("cgroup", {}).get("dirs", {})
+        cgroup = record.get("cgroup", {})
+        dirs = cgroup.get("dirs", {})
         recorded = record.get("resources", {})
         check_before_update(resources, recorded, dirs)
         # A new memory limit is checked against the swap limit in force.
@@ -64,8 +75,13 @@ def update(root, container_id, resources):
         from pyoci.log import log
 
         resources = applicable_resources(resources, dirs, found, log)
-        cgroup_resources.apply(resources, dirs, found, made=record.get("cgroup", {}).get("made", ()))
+        # A container whose record names no device program (made by a pyoci
+        # that did not record it) keeps it: the update's program joins it.
+        devices = cgroup.get("devices", {})
+        cgroup_resources.apply(resources, dirs, found, devices.get("nodes", ()), cgroup.get("made", ()),
+                               devices_before=recorded.get("devices", ()), program_before=devices.get("program"))
         record["resources"] = merged(recorded, resources)
+        cgroup["devices"] = cgroup_resources.device_record(dirs, devices.get("nodes", ()), devices.get("program"))
         container.save(record)
     finally:
         container.unlock()

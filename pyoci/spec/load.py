@@ -1,4 +1,5 @@
-"""Load a bundle's config.json and validate it (create, run).
+"""Load a bundle's config.json and validate it (create, run); hold exec's
+--process and update's --resources to the same schema.
 
 Every create validates against spec/config-schema.json (runtime-spec 1.3.0)
 and then runs the semantic checks; errors name the JSON path:
@@ -60,6 +61,15 @@ def validate_process(process, source):
         check_process({"process": process})
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
+
+
+def validate_resources(resources, source):
+    """update's linux.resources object, held to the schema's definition of
+    config.json's; errors name the field as in config.json
+    ("linux.resources.memory.limit"), after source (the file or flag)."""
+    from pyoci import SPEC_VERSION
+
+    validate({"ociVersion": SPEC_VERSION, "root": {"path": "."}, "linux": {"resources": resources}}, source)
 
 
 def load_bundle_config(bundle):

@@ -268,3 +268,38 @@ def test_blkio_weight_without_a_weight_file_is_refused(v1_all):
     Path(by_controller["blkio"], "blkio.bfq.weight").unlink()
     with pytest.raises(ConfigError, match=r"linux\.resources\.blockIO\.weight"):
         apply({"blockIO": {"weight": 500}}, dirs, hierarchies)
+
+
+def test_v2_update_builds_the_device_program_as_create_and_replaces_its(v2, monkeypatch):
+    """An update's program: the rules in force, the update's over them, then
+    the defaults and linux.devices' nodes, as create's; in place of the
+    program recorded, and recorded in its turn."""
+    from pyoci.cgroups import device_program, resources
+
+    hierarchies, dirs = v2
+    attached = []
+    monkeypatch.setattr(device_program, "attach",
+                        lambda d, rules, replacing=None: attached.append((rules, replacing)) or 42)
+    monkeypatch.setattr(resources, "attached_programs", {})
+    before = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]
+    new = [{"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]
+    node = {"path": "/dev/x", "type": "c", "major": 10, "minor": 126}
+    assert resources.device_record(dirs, [node], 7) == {"nodes": [node], "program": 7}
+    apply({"devices": new}, dirs, hierarchies, [node], devices_before=before, program_before=7)
+    [(rules, replacing)] = attached
+    assert replacing == 7
+    assert rules == before + new + [device_program.parse_rule(r) for r in resources.DEFAULT_ALLOWED_DEVICES
+                                    + ("c 10:126 rwm",)]
+    assert resources.device_record(dirs, [node], 7) == {"nodes": [node], "program": 42}
+
+
+def test_update_records_device_rules_on_top_of_those_in_force():
+    from pyoci.runtime.update import merged
+
+    deny_all = {"allow": False, "access": "rwm"}
+    kmsg = {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}
+    recorded = {"devices": [deny_all], "pids": {"limit": 5}}
+    assert merged(recorded, {"devices": [kmsg]}) == {"devices": [deny_all, kmsg], "pids": {"limit": 5}}
+    # An engine that sends the whole list again starts over, and the record with it.
+    assert merged({"devices": [deny_all, kmsg]}, {"devices": [deny_all, kmsg]})["devices"] == [deny_all, kmsg]
+    assert merged(recorded, {"pids": {"limit": 9}}) == {"devices": [deny_all], "pids": {"limit": 9}}

@@ -4,7 +4,7 @@ for device accesses the rules allow and deny.  (The kernel's verdict is in
 tests/integration/test_cgroup_v2.py.)"""
 import pytest
 
-from pyoci.cgroups.device_program import ACCESS, DEV_BLOCK, DEV_CHAR, parse_rule, program
+from pyoci.cgroups.device_program import ACCESS, DEV_BLOCK, DEV_CHAR, in_force, parse_rule, program
 from pyoci.errors import ConfigError
 
 
@@ -87,3 +87,15 @@ def test_allow_all():
 def test_bad_rules_name_their_field(rule, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.").replace("[", r"\[")):
         program([rule])
+
+
+def test_in_force_drops_the_rules_a_rule_for_everything_overrides():
+    start_over = [DENY_ALL, parse_rule("c 1:11 rwm")]
+    before = [DENY_ALL, parse_rule("b 8:* rwm"), {"allow": False, "type": "c", "major": 1, "minor": 11}]
+    assert in_force(before + start_over) == start_over
+    # A rule for every device but not every access overrides nothing.
+    partial = [{"allow": False, "access": "w"}]
+    assert in_force(before + partial) == before + partial
+    for kind, major, minor, access in (("b", 8, 0, "r"), ("c", 1, 11, "w"), ("c", 1, 3, "m")):
+        assert (run(program(in_force(before + start_over)), kind, major, minor, access)
+                == run(program(before + start_over), kind, major, minor, access))
