@@ -175,19 +175,11 @@ def check_memory_swap(mem):
         raise ConfigError(f"linux.resources.memory.swap: {swap} is below memory.limit {limit} (swap counts memory plus swap)")
 
 
-# cgroup2 directory -> id of the device program apply attached there: the
-# record is written after apply (create) and names the program, so that an
-# update can replace it.
-attached_programs = {}
-
-
-def device_record(dirs, config_devices, program=None):
+def device_record(config_devices, program):
     """What an update needs to build the v2 device program as create did
     and to replace the one attached: linux.devices, whose nodes stay
-    allowed, and the id of the program apply attached to dirs (if it did;
-    else program, the one recorded before)."""
-    attached = next((attached_programs[d] for d in dirs.values() if d in attached_programs), program)
-    return {"nodes": list(config_devices), "program": attached}
+    allowed, and the id of the program attached (apply's result), or None."""
+    return {"nodes": list(config_devices), "program": program}
 
 
 def apply(resources, dirs, hierarchies, config_devices=(), made=(), devices_before=(), program_before=None):
@@ -195,15 +187,17 @@ def apply(resources, dirs, hierarchies, config_devices=(), made=(), devices_befo
     made: the cgroups pyoci made for it, where it may enable controllers.
     An update's device rules go on top of devices_before, the rules in
     force: v1 takes them one by one; the v2 program is built from all of
-    them and takes the place of program_before (device_record)."""
+    them and takes the place of program_before (device_record).  Returns
+    the id of the v2 device program attached, or program_before where none
+    was."""
     check_supported(resources)
     check_memory_swap(resources.get("memory", {}))
     hand_down(resources, dirs, hierarchies, made)
     v1 = any(h.has_controllers for h in hierarchies)
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
-    else:
-        _apply_v2(resources, dirs, hierarchies, config_devices, devices_before, program_before)
+        return program_before
+    return _apply_v2(resources, dirs, hierarchies, config_devices, devices_before, program_before)
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
@@ -349,5 +343,5 @@ def _apply_v2(res, dirs, hierarchies, config_devices=(), devices_before=(), prog
         from pyoci.cgroups.device_program import attach, in_force, parse_rule
 
         rules = in_force(list(devices_before) + list(res["devices"]))
-        attached_programs[d] = attach(d, rules + [parse_rule(r) for r in always_allowed(config_devices)],
-                                      replacing=program_before)
+        return attach(d, rules + [parse_rule(r) for r in always_allowed(config_devices)], replacing=program_before)
+    return program_before

@@ -73,6 +73,7 @@ class Creation:
         self.master_fd = None
         self.record = None
         self.host_mounts = None  # {"rootfs", "before"} when the host's mount namespace is shared
+        self.device_program = None  # the id of the cgroup v2 device program attached, for update to replace
 
     def run(self):
         opts = self.opts
@@ -126,7 +127,8 @@ class Creation:
             faults.point("create:cgroups-made")
             if not self.owns_cgroup:
                 warn_if_shared(cgroup_dirs, self.cgroups_made)
-            resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []), self.cgroups_made)
+            self.device_program = resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []),
+                                                  self.cgroups_made)
             faults.point("create:resources-applied")
             self._launch(config, plan)
         finally:
@@ -248,7 +250,8 @@ class Creation:
                        # exec clones into it without reading mountinfo again.
                        "v2": cgroups.v2_mountpoint(self.hierarchies),
                        # update builds the v2 device program as create did, in place of create's.
-                       "devices": resources.device_record(self.cgroup_dirs, config.get("linux", {}).get("devices", []))},
+                       "devices": resources.device_record(config.get("linux", {}).get("devices", []),
+                                                          self.device_program)},
             # What `update` merges into (memory.checkBeforeUpdate, the swap limit in force).
             "resources": config.get("linux", {}).get("resources", {}),
             # What `exec` takes from the config as create saw it: the

@@ -78,10 +78,11 @@ def update(root, container_id, resources):
         # A container whose record names no device program (made by a pyoci
         # that did not record it) keeps it: the update's program joins it.
         devices = cgroup.get("devices", {})
-        cgroup_resources.apply(resources, dirs, found, devices.get("nodes", ()), cgroup.get("made", ()),
-                               devices_before=recorded.get("devices", ()), program_before=devices.get("program"))
+        program = cgroup_resources.apply(resources, dirs, found, devices.get("nodes", ()), cgroup.get("made", ()),
+                                         devices_before=recorded.get("devices", ()),
+                                         program_before=devices.get("program"))
         record["resources"] = merged(recorded, resources)
-        cgroup["devices"] = cgroup_resources.device_record(dirs, devices.get("nodes", ()), devices.get("program"))
+        cgroup["devices"] = cgroup_resources.device_record(devices.get("nodes", ()), program)
         container.save(record)
     finally:
         container.unlock()

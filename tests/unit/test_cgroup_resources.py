@@ -280,17 +280,16 @@ def test_v2_update_builds_the_device_program_as_create_and_replaces_its(v2, monk
     attached = []
     monkeypatch.setattr(device_program, "attach",
                         lambda d, rules, replacing=None: attached.append((rules, replacing)) or 42)
-    monkeypatch.setattr(resources, "attached_programs", {})
     before = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]
     new = [{"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]
     node = {"path": "/dev/x", "type": "c", "major": 10, "minor": 126}
-    assert resources.device_record(dirs, [node], 7) == {"nodes": [node], "program": 7}
-    apply({"devices": new}, dirs, hierarchies, [node], devices_before=before, program_before=7)
+    assert apply({"devices": new}, dirs, hierarchies, [node], devices_before=before, program_before=7) == 42
     [(rules, replacing)] = attached
     assert replacing == 7
     assert rules == before + new + [device_program.parse_rule(r) for r in resources.DEFAULT_ALLOWED_DEVICES
                                     + ("c 10:126 rwm",)]
-    assert resources.device_record(dirs, [node], 7) == {"nodes": [node], "program": 42}
+    assert resources.device_record([node], 42) == {"nodes": [node], "program": 42}
+    assert apply({"pids": {"limit": 5}}, dirs, hierarchies, [node], program_before=42) == 42  # no rules: kept
 
 
 def test_update_records_device_rules_on_top_of_those_in_force():
