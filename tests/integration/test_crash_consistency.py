@@ -24,6 +24,7 @@ import pytest
 
 from captured import run_captured
 from engines import wait_for
+from host_view import cgroup_trees_named, remove_cgroup_tree
 from leftovers import assert_nothing_left, cgroup_dirs_named, processes_rooted_in
 
 PYOCI = "PYOCI_RUNTIME" not in os.environ  # the fault points and the wording are pyoci's
@@ -39,14 +40,33 @@ DELETE_POINTS = ("delete:processes-ended", "delete:cgroups-removed")
 pyoci_only = pytest.mark.skipif(not PYOCI, reason="the fault points are pyoci's")
 
 
-def with_hooks(tmp):
+@pytest.fixture
+def cgroups_path():
+    """A nested cgroupsPath of the test's own (so create makes a parent
+    too).  Afterwards, whatever a runtime under test failed to remove goes:
+    the processes in that tree, which only this test's containers can be,
+    then the tree."""
+    top = f"pyoci-crash-{uuid.uuid4().hex[:8]}"
+    yield f"/{top}/{uuid.uuid4().hex[:8]}"
+    for tree in cgroup_trees_named(top):
+        for pid in procs_under(tree):
+            os.kill(int(pid), signal.SIGKILL)
+    wait_for(lambda: all(not procs_under(tree) for tree in cgroup_trees_named(top)), 10)
+    remove_cgroup_tree(top)
+
+
+def procs_under(tree):
+    return [pid for directory, _dirs, _files in os.walk(tree)
+            for pid in open(os.path.join(directory, "cgroup.procs")).read().split()]
+
+
+def with_hooks(tmp, cgroups_path):
     """A config mutation: a createRuntime and a createContainer hook (so the
-    state crosses the sync channel), a nested cgroupsPath (so create makes
-    a parent too), memory and pids limits."""
+    state crosses the sync channel), cgroups_path, memory and pids limits."""
     def mutate(config):
         config["hooks"] = {phase: [{"path": "/bin/sh", "args": ["sh", "-c", f"cat > {tmp}/{phase}.stdin"]}]
                            for phase in ("createRuntime", "createContainer")}
-        config["linux"]["cgroupsPath"] = f"/pyoci-crash-{uuid.uuid4().hex[:8]}/{uuid.uuid4().hex[:8]}"
+        config["linux"]["cgroupsPath"] = cgroups_path
         config["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 64}}
     return mutate
 
@@ -82,11 +102,9 @@ def reuse(runtime, cid, bundle):
 
 @pyoci_only
 @pytest.mark.parametrize("point", CREATE_POINTS)
-def test_create_killed_at_each_step_leaves_what_delete_force_removes(runtime, tmp_path, point):
-    mutate = with_hooks(tmp_path)
+def test_create_killed_at_each_step_leaves_what_delete_force_removes(runtime, tmp_path, cgroups_path, point):
     cid = runtime.new_id()
-    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=mutate)
-    cgroups_path = json.load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path, cgroups_path))
     proc = run_env(runtime, ["create", "-b", bundle, "--pid-file", str(tmp_path / "pid"), cid], fault=point)
     assert proc.returncode == -signal.SIGKILL, (point, "never reached", proc.returncode, proc.stderr)
     deleted = runtime("delete", "--force", cid)
@@ -115,22 +133,21 @@ def test_exec_killed_at_each_step_leaves_the_container_working(runtime, point):
 
 @pyoci_only
 @pytest.mark.parametrize("point", DELETE_POINTS)
-def test_delete_killed_at_each_step_can_be_finished(runtime, tmp_path, point):
+def test_delete_killed_at_each_step_can_be_finished(runtime, tmp_path, cgroups_path, point):
     cid = runtime.new_id()
-    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path))
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path, cgroups_path))
     runtime("run", "-d", "-b", bundle, cid, check=True)
     proc = run_env(runtime, ["delete", "--force", cid], fault=point)
     assert proc.returncode == -signal.SIGKILL, (point, "never reached", proc.returncode, proc.stderr)
     runtime("delete", "--force", cid, check=True)
-    assert_all_gone(runtime, cid)
+    assert_all_gone(runtime, cid, cgroups_path)
 
 
-def test_create_killed_at_random_instants(runtime, tmp_path):
+def test_create_killed_at_random_instants(runtime, tmp_path, cgroups_path):
     """30 creates, each SIGKILLed after a seeded random 0-60 ms; then
     delete --force, and the id is reused by the next round."""
     rng = random.Random(20261205)
-    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path))
-    cgroups_path = json.load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path, cgroups_path))
     cid = runtime.new_id()
     for _ in range(30):
         create = subprocess.Popen(runtime.cmd + ["--root", runtime.root, "create", "-b", bundle, cid],
@@ -148,10 +165,9 @@ def test_create_killed_at_random_instants(runtime, tmp_path):
 
 @pyoci_only
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_a_signal_while_cgroups_are_made_loses_none(runtime, tmp_path, sig):
+def test_a_signal_while_cgroups_are_made_loses_none(runtime, tmp_path, cgroups_path, sig):
     cid = runtime.new_id()
-    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path))
-    cgroups_path = json.load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path, cgroups_path))
     proc = run_env(runtime, ["create", "-b", bundle, cid], fault=f"cgroups:dir-made@{int(sig)}")
     assert proc.returncode == (130 if sig == signal.SIGINT else 1), (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -207,13 +223,12 @@ def test_a_full_disk_fails_create_cleanly(runtime, tmp_path, small_root):
 
 # -- a damaged state.json --------------------------------------------------------
 
-def test_a_damaged_state_json_is_reported_and_delete_force_cleans_up(runtime, tmp_path):
+def test_a_damaged_state_json_is_reported_and_delete_force_cleans_up(runtime, tmp_path, cgroups_path):
     """state.json cut short, as a full disk used to leave it: every command
     says it is damaged, in one line; delete --force still ends the init and
     removes the cgroups and the directory."""
     cid = runtime.new_id()
-    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path))
-    cgroups_path = json.load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=runtime.rootfs, mutate=with_hooks(tmp_path, cgroups_path))
     runtime("run", "-d", "-b", bundle, cid, check=True)
     init = runtime.state(cid)["pid"]
     path = os.path.join(runtime.root, cid, "state.json")
