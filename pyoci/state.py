@@ -207,7 +207,7 @@ class Container:
             with open(join(self.dir, STATE_FILE), "rb") as f:
                 text = f.read()
         except FileNotFoundError:
-            raise (Unfinished if exists(self.dir) else NotFound)(self.id) from None
+            raise (Unfinished if self._left_unfinished() else NotFound)(self.id) from None
         try:
             record = loads(text)
         except ValueError as e:
@@ -219,6 +219,23 @@ class Container:
                           "delete --force removes what it can find")
         self.record = record
         return record
+
+    def _left_unfinished(self):
+        """Whether the directory is there without a create at work in it
+        (one would hold its lock): what a killed create left."""
+        if self.locked:
+            return exists(self.dir)
+        try:
+            fd = posix.open(self.dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            posix.close(fd)
 
     def save(self, record):
         self.record = record

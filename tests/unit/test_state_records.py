@@ -26,6 +26,17 @@ def test_a_directory_without_state_json_is_unfinished(container):
         container.load()
 
 
+def test_a_directory_a_create_still_holds_is_plain_not_found(container):
+    """Another command's view while create is at work (it holds the lock)."""
+    other = Container(container.root, container.id)
+    with pytest.raises(NotFound) as e:
+        other.load()
+    assert not isinstance(e.value, Unfinished)
+    container.unlock()
+    with pytest.raises(Unfinished):
+        other.load()
+
+
 def test_no_directory_is_plain_not_found(tmp_path):
     with pytest.raises(NotFound) as e:
         Container(str(tmp_path), "c2").load()
