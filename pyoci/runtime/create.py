@@ -265,7 +265,11 @@ class Creation:
             # The spec lets create succeed without a process; start must then fail.
             "has_process": config.get("process") is not None,
         }
-        self.container.save_cleanup({key: self.record[key] for key in CLEANUP_KEYS})
+        if not (self.owns_cgroup and self.cgroup_dirs):
+            # In cgroups of its own the init is found without its pid (delete
+            # ends all that is in them): the first cleanup.json says enough,
+            # and create is a synced write shorter.
+            self.container.save_cleanup({key: self.record[key] for key in CLEANUP_KEYS})
         faults.point("create:init-recorded")
         self.container.save(self.record)
         faults.point("create:state-written")
