@@ -3,14 +3,15 @@
 create makes the directory (mkdir is what makes an id unique) and writes
 state.json; start, kill, delete and state read it; delete removes it.  Every
 write is whole, durable and atomic (temp file, fsync, rename), and a
-per-container flock on the directory serialises commands on one id.
+per-container flock on the directory serialises commands on one id.  The
+init is recorded as pid plus its start time from /proc, so a reused pid is
+never taken for it; the status is worked out from those live facts, not
+stored.
 
 Before create makes anything outside the directory (cgroups, the init), it
 writes cleanup.json: what delete needs to take it all down.  A create
 killed at any instant, or a state.json found damaged, still leaves delete -f
-enough to remove the container and free its id (pyoci.runtime.delete).  The init is recorded as pid plus
-its start time from /proc, so a reused pid is never taken for it; the status
-is worked out from those live facts, not stored.
+enough to remove the container and free its id (pyoci.runtime.delete).
 """
 import fcntl
 import posix  # not os: see pyoci.paths
