@@ -22,10 +22,10 @@ import uuid
 
 import pytest
 
-from captured import run_captured
+from bundle import make_rootfs
 from engines import wait_for
 from host_view import cgroup_trees_named, remove_cgroup_tree
-from leftovers import assert_nothing_left, cgroup_dirs_named, processes_rooted_in
+from leftovers import assert_nothing_left, cgroup_dirs_named, mounts_under, processes_rooted_in
 
 PYOCI = "PYOCI_RUNTIME" not in os.environ  # the fault points and the wording are pyoci's
 
@@ -112,6 +112,35 @@ def test_create_killed_at_each_step_leaves_what_delete_force_removes(runtime, tm
     assert_all_gone(runtime, cid, cgroups_path)
     reuse(runtime, cid, bundle)
     assert_all_gone(runtime, cid, cgroups_path)
+
+
+@pyoci_only
+@pytest.mark.parametrize("point", CREATE_POINTS)
+def test_create_without_a_mount_namespace_killed_at_each_step_leaves_no_host_mount(runtime, tmp_path, cgroups_path,
+                                                                                   point):
+    """Its mounts are the host's: a killed create's must go with delete
+    --force too (cleanup.json's host_mounts), none made after it (the
+    child is ended before they are taken down)."""
+    rootfs = make_rootfs(str(tmp_path / "own-rootfs"))
+
+    def mutate(config):
+        with_hooks(tmp_path, cgroups_path)(config)
+        config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "mount"]
+        del config["linux"]["maskedPaths"], config["linux"]["readonlyPaths"]
+        config["mounts"].append({"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"})
+
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["sleep", "1000"], rootfs=rootfs, mutate=mutate)
+    try:
+        proc = run_env(runtime, ["create", "-b", bundle, cid], fault=point)
+        assert proc.returncode == -signal.SIGKILL, (point, "never reached", proc.returncode, proc.stderr)
+        runtime("delete", "--force", cid, check=True)
+        time.sleep(0.2)  # a child still at work would mount more by now
+        assert mounts_under(rootfs) == []
+        assert_all_gone(runtime, cid, cgroups_path)
+    finally:
+        for point in sorted(mounts_under(rootfs), key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], check=False)
 
 
 @pyoci_only
