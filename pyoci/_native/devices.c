@@ -87,15 +87,42 @@ static int detach(int cgroup, int prog)
     return bpf(BPF_PROG_DETACH, &attr) < 0 ? -errno : 0;
 }
 
+/* Take every program attached to cgroup itself, but keep_id, off it: in a
+ * cgroup of the container's own, any other is one an update that was killed
+ * before it recorded its program's id left there, or one a runtime that did
+ * not record ids attached.  Ancestors' programs are not listed (no
+ * BPF_F_QUERY_EFFECTIVE). */
+static int detach_others(int cgroup, unsigned int keep_id)
+{
+    unsigned int ids[64];
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.query.target_fd = (unsigned int)cgroup;
+    attr.query.attach_type = BPF_CGROUP_DEVICE;
+    attr.query.prog_ids = (unsigned long)ids;
+    attr.query.prog_cnt = sizeof ids / sizeof ids[0];
+    if (bpf(BPF_PROG_QUERY, &attr) < 0)
+        return -errno;
+    for (unsigned int i = 0; i < attr.query.prog_cnt; i++) {
+        int fd;
+        if (ids[i] == keep_id || replaced(ids[i], &fd) < 0 || fd < 0)
+            continue;
+        detach(cgroup, fd);  /* ENOENT: taken off meanwhile */
+        close(fd);
+    }
+    return 0;
+}
+
 /* Every program attached with BPF_F_ALLOW_MULTI must allow an access, so the
  * old program is replaced, not joined: a second one could only tighten.
  * BPF_F_REPLACE swaps it in one step, and only where it is attached to this
  * cgroup; a kernel without it (before 5.6, EINVAL) gets the new program
  * first and then loses the old, briefly holding both (the stricter of the
- * two), never neither.  Only the program named is ever taken off: a cgroup
- * pyoci did not make may hold others' programs. */
+ * two), never neither.  Only the program named is taken off, and in a
+ * cgroup pyoci made (sole) then every other one: a cgroup pyoci did not make
+ * may hold others' programs. */
 int pyoci_device_program_attach(const char *cgroup_dir, const void *insns, unsigned int count,
-                                unsigned int replace_id)
+                                unsigned int replace_id, int sole)
 {
     int prog = load(insns, count);
     if (prog < 0)
@@ -117,6 +144,8 @@ int pyoci_device_program_attach(const char *cgroup_dir, const void *insns, unsig
         if (r == 0)
             detach(cgroup, old);  /* ENOENT: it was not attached here */
     }
+    if (r == 0 && sole)
+        r = detach_others(cgroup, (unsigned int)id);
 out:
     if (cgroup >= 0)
         close(cgroup);

@@ -169,7 +169,8 @@ int pyoci_setns(int fd, int nstype);
 
 /* Load a BPF_PROG_TYPE_CGROUP_DEVICE program of count instructions and attach
  * it to the cgroup2 directory in place of the program whose id is replace_id
- * (0: none), where that one is attached there (devices.c).  Returns the new
- * program's id; negative returns are -errno. */
+ * (0: none), where that one is attached there (devices.c).  sole: the cgroup
+ * is the container's own, and every other program attached to it goes too.
+ * Returns the new program's id; negative returns are -errno. */
 int pyoci_device_program_attach(const char *cgroup_dir, const void *insns, unsigned int count,
-                                unsigned int replace_id);
+                                unsigned int replace_id, int sole);

@@ -101,15 +101,17 @@ def in_force(rules):
     return rules[start:]
 
 
-def attach(cgroup_dir, rules, replacing=None):
+def attach(cgroup_dir, rules, replacing=None, sole=False):
     """Load the program for rules and attach it to cgroup_dir, in place of
     the program of id replacing (update: the one create or the last update
-    attached) where that is attached there.  Returns the new program's id."""
+    attached) where that is attached there; sole (a cgroup pyoci made): in
+    place of every other one there, so that one an update killed before it
+    recorded its id does not stay.  Returns the new program's id."""
     from pyoci._native._shim import ffi, lib
 
     code = program(rules)
     result = lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8,
-                                             replacing or 0)
+                                             replacing or 0, int(sole))
     if result < 0:
         import posix
 

@@ -197,7 +197,7 @@ def apply(resources, dirs, hierarchies, config_devices=(), made=(), devices_befo
     if v1:
         _apply_v1(resources, dirs, hierarchies, config_devices)
         return program_before
-    return _apply_v2(resources, dirs, hierarchies, config_devices, devices_before, program_before)
+    return _apply_v2(resources, dirs, hierarchies, config_devices, devices_before, program_before, made)
 
 
 def _apply_v1(res, dirs, hierarchies, config_devices):
@@ -300,7 +300,7 @@ def _v2_controllers(res):
     return [(field, v2) for field, _v1, v2 in controllers_needed(res) if v2 in CORE_V2]
 
 
-def _apply_v2(res, dirs, hierarchies, config_devices=(), devices_before=(), program_before=None):
+def _apply_v2(res, dirs, hierarchies, config_devices=(), devices_before=(), program_before=None, made=()):
     for key, controller in _v2_controllers(res):
         if v2_dir_for(controller, dirs, hierarchies, f"linux.resources.{key}") is None:
             raise ConfigError(f"linux.resources.{key}: the host's cgroup2 has no {controller} controller")
@@ -343,5 +343,6 @@ def _apply_v2(res, dirs, hierarchies, config_devices=(), devices_before=(), prog
         from pyoci.cgroups.device_program import attach, in_force, parse_rule
 
         rules = in_force(list(devices_before) + list(res["devices"]))
-        return attach(d, rules + [parse_rule(r) for r in always_allowed(config_devices)], replacing=program_before)
+        return attach(d, rules + [parse_rule(r) for r in always_allowed(config_devices)], replacing=program_before,
+                      sole=d in made)
     return program_before

@@ -7,6 +7,7 @@ the count of programs on the cgroup is read back from the kernel
 (BPF_PROG_QUERY).  A hybrid host runs the scenario on v1's devices
 controller, and the shim's replacement in its cgroup2 hierarchy."""
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -76,7 +77,8 @@ def opened_in(cgroup_dir, *paths):
 
 def test_a_replacing_program_is_the_only_one_attached(v2_cgroup):
     """The shim on its own, in a cgroup of this host's cgroup2 hierarchy:
-    a replacement takes the place of the program it names."""
+    a replacement takes the place of the program it names, or of all in a
+    cgroup pyoci made."""
     deny_all = {"allow": False, "access": "rwm"}
     first = attach(v2_cgroup, [deny_all, parse_rule("c 1:3 rwm")])  # /dev/null only
     assert attached_programs(v2_cgroup) == [first]
@@ -88,6 +90,10 @@ def test_a_replacing_program_is_the_only_one_attached(v2_cgroup):
     # replaces nothing: the new program is added.
     third = attach(v2_cgroup, [deny_all, parse_rule("c 1:3 rwm")], replacing=first)
     assert attached_programs(v2_cgroup) == [second, third]
+    # In a cgroup pyoci made (sole), every other program there goes.
+    fourth = attach(v2_cgroup, [deny_all, parse_rule("c 1:5 rwm")], replacing=first, sole=True)
+    assert attached_programs(v2_cgroup) == [fourth]
+    assert opened_in(v2_cgroup, "/dev/null", "/dev/zero") == ["Operation not permitted", "opened"]
 
 
 def v2_programs(pid):
@@ -143,3 +149,36 @@ def test_update_tightens_and_loosens_device_rules(runtime, tmp_path):
     assert opens(runtime, cid, "> /dev/kmsg")
     assert opens(runtime, cid, "< /dev/uffd") and opens(runtime, cid, "< /dev/null")
     assert v2_programs(pid) == one
+
+
+@pytest.mark.skipif(not PURE_V2, reason="counts cgroup v2 device programs (the scripts/test-v2.sh lane)")
+@pytest.mark.skipif("PYOCI_RUNTIME" in os.environ, reason="the fault point is pyoci's")
+def test_an_update_killed_before_it_recorded_its_program_leaves_none_stacked(runtime, tmp_path):
+    """update SIGKILLed after its program replaced create's but before
+    state.json names it: the next update still leaves one program on the
+    container's cgroup (it made that cgroup, so every other program there
+    goes), and so does one whose record names no program at all."""
+    def mutate(config):
+        config["linux"]["resources"]["devices"] = [{"allow": False, "access": "rwm"}, KMSG]
+        config["mounts"].append({"destination": "/dev/kmsg", "type": "bind", "source": "/dev/kmsg",
+                                 "options": ["bind"]})
+
+    cid, pid = created(runtime, mutate=mutate)
+    runtime("start", cid, check=True)
+    deny, allow = tmp_path / "deny.json", tmp_path / "allow.json"
+    deny.write_text('{"devices": [{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]}')
+    allow.write_text('{"devices": [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]}')
+    killed = runtime("update", "-r", str(deny), cid, env=dict(os.environ, PYOCI_FAULT="update:resources-applied"))
+    assert killed.returncode == -9, killed.stderr
+    assert v2_programs(pid) == 1 and not opens(runtime, cid, "> /dev/kmsg")
+    runtime("update", "-r", str(allow), cid, check=True)
+    assert v2_programs(pid) == 1 and opens(runtime, cid, "> /dev/kmsg")
+
+    state = os.path.join(runtime.root, cid, "state.json")
+    with open(state) as f:
+        record = json.load(f)
+    record["cgroup"]["devices"]["program"] = None
+    with open(state, "w") as f:
+        json.dump(record, f)
+    runtime("update", "-r", str(deny), cid, check=True)
+    assert v2_programs(pid) == 1 and not opens(runtime, cid, "> /dev/kmsg")

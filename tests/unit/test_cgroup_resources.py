@@ -279,13 +279,13 @@ def test_v2_update_builds_the_device_program_as_create_and_replaces_its(v2, monk
     hierarchies, dirs = v2
     attached = []
     monkeypatch.setattr(device_program, "attach",
-                        lambda d, rules, replacing=None: attached.append((rules, replacing)) or 42)
+                        lambda d, rules, replacing=None, sole=False: attached.append((rules, replacing, sole)) or 42)
     before = [{"allow": False, "access": "rwm"}, {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]
     new = [{"allow": False, "type": "c", "major": 1, "minor": 11, "access": "rwm"}]
     node = {"path": "/dev/x", "type": "c", "major": 10, "minor": 126}
     assert apply({"devices": new}, dirs, hierarchies, [node], devices_before=before, program_before=7) == 42
-    [(rules, replacing)] = attached
-    assert replacing == 7
+    [(rules, replacing, sole)] = attached
+    assert replacing == 7 and not sole  # the fixture's cgroup is not one pyoci made
     assert rules == before + new + [device_program.parse_rule(r) for r in resources.DEFAULT_ALLOWED_DEVICES
                                     + ("c 10:126 rwm",)]
     assert resources.device_record([node], 42) == {"nodes": [node], "program": 42}
