@@ -18,7 +18,7 @@ import posix  # not os: see pyoci.paths
 import time
 
 from pyoci.errors import PyociError
-from pyoci import faults, mountinfo, paths
+from pyoci import faults, paths
 from pyoci.state import write_all
 
 
@@ -37,6 +37,8 @@ class Hierarchy:
 
 
 def hierarchies():
+    from pyoci import mountinfo  # here: delete, kill and pause use the recorded dirs and never read it
+
     return find_hierarchies(mountinfo.read())
 
 
