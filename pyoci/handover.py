@@ -21,7 +21,8 @@ def send_fd(path, payload, fd, field):
             # A stream: sendmsg may take part of a big payload (the seccomp
             # agent's state carries the annotations); the rest follows.
             sent = socket.send_fds(s, [payload], [fd])
-            s.sendall(payload[sent:])
+            if sent < len(payload):  # not otherwise: sendall sends even nothing, to a peer that may be gone
+                s.sendall(payload[sent:])
     except OSError as e:
         raise PyociError(f"{field} {path}: {e.strerror.lower() if e.strerror else e}") from None
 
