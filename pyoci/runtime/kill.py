@@ -64,7 +64,9 @@ def kill(root, container_id, sig, all_processes=False):
 def parse_signal(text):
     if text.isascii() and text.isdigit():
         number = int(text)
-        if 0 < number < signal.NSIG:
+        # 0 sends nothing: the kernel only checks that the process exists
+        # and may be signalled, which is how callers probe for it (runc takes it too).
+        if 0 <= number < signal.NSIG:
             return number
         raise PyociError(f"invalid signal: {text}")
     name = text.upper()

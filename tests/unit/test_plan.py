@@ -687,7 +687,7 @@ def test_idmap_refusals(config, compile_, bundle, mount, message):
 
 @pytest.mark.parametrize("text,number", [
     ("TERM", signal.SIGTERM), ("SIGTERM", signal.SIGTERM), ("term", signal.SIGTERM), ("sigterm", signal.SIGTERM),
-    ("9", 9), ("KILL", 9), ("SIGHUP", 1), ("1", 1), ("64", 64),
+    ("0", 0), ("9", 9), ("KILL", 9), ("SIGHUP", 1), ("1", 1), ("64", 64),
     ("SIGRTMIN", signal.SIGRTMIN), ("SIGRTMIN+1", signal.SIGRTMIN + 1), ("RTMIN+2", signal.SIGRTMIN + 2),
     ("SIGRTMAX-1", signal.SIGRTMAX - 1), ("SIGRTMAX", signal.SIGRTMAX),
 ])
@@ -697,7 +697,7 @@ def test_parse_signal(text, number):
     assert parse_signal(text) == int(number)
 
 
-@pytest.mark.parametrize("text", ["SIGFOO", "FOO", "", "0", "65", "-1", "-9", "0x9", "9 ", "SIG", "SIGRTMIN+x",
+@pytest.mark.parametrize("text", ["SIGFOO", "FOO", "", "65", "-1", "-9", "0x9", "9 ", "SIG", "SIGRTMIN+x",
                                   "SIGRTMAX-"])
 def test_parse_signal_bad(text):
     from pyoci.runtime.kill import parse_signal
