@@ -24,7 +24,7 @@ class Log:
         t = time.time()
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%09dZ" % int((t % 1) * 1e9)
 
-    def record(self, level, msg):
+    def record(self, level, msg, also_stderr=False):
         if _LEVELS[level] < self.threshold:
             return
         if self.fmt == "json":
@@ -37,6 +37,8 @@ class Log:
             try:
                 append_line(self.path, line)
             except OSError:
+                also_stderr = True
+            if also_stderr:
                 sys.stderr.write(line + "\n")
         elif level != "error":
             # Errors reach stderr from the CLI already; don't print them twice.
@@ -44,6 +46,11 @@ class Log:
 
     def debug(self, msg):
         self.record("debug", msg)
+
+    def trace(self, msg):
+        """--debug's step records (pyoci.steps): on stderr, where a person
+        running the command watches, and in the --log file too."""
+        self.record("debug", msg, also_stderr=True)
 
     def info(self, msg):
         self.record("info", msg)

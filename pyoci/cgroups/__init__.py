@@ -18,7 +18,7 @@ import posix  # not os: see pyoci.paths
 import time
 
 from pyoci.errors import PyociError
-from pyoci import faults, paths
+from pyoci import paths, steps
 from pyoci.state import write_all
 
 
@@ -186,7 +186,7 @@ def create(dirs, hierarchies, planned):
         except OSError as e:
             raise PyociError(f"linux.cgroupsPath: cannot create cgroup {d}: "
                              f"{posix.strerror(e.errno).lower()}") from None
-        faults.point("cgroups:dir-made")
+        steps.reached("cgroups:dir-made", d)
     for h in hierarchies:
         if "cpuset" in h.controllers and h.mountpoint in dirs:
             _fill_cpuset(dirs[h.mountpoint], h.mountpoint)

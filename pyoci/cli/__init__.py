@@ -12,6 +12,7 @@ stderr, an `error` record in --log, and exit status 1.
 import gc
 import posix  # not os: see pyoci.paths
 import sys
+from time import perf_counter
 
 from pyoci.errors import PyociError
 from pyoci.paths import abspath, join
@@ -86,14 +87,21 @@ class Flag:
         self.help = help
 
 
+class HelpRequested(Exception):
+    """-h or --help among a command's flags: print its usage, not an error."""
+
+
 class Namespace:
     def __init__(self, **values):
         self.__dict__.update(values)
 
 
-def parse(prog, flags, positionals, argv, rest=None):
+def parse(command, flags, positionals, argv, rest=None):
     """positionals: names, a trailing "?" marks one optional ("name?"),
-    rest: dest for everything after the positionals (exec's command)."""
+    rest: dest for everything after the positionals (exec's command).
+
+    -h or --help raises HelpRequested where a flag may stand: anywhere
+    before a bare `--`, except inside exec's command or ps's options."""
     by_name = {n: f for f in flags for n in f.names}
     values = {f.dest: ([] if f.takes == "list" else f.default) for f in flags}
     if rest:
@@ -109,11 +117,13 @@ def parse(prog, flags, positionals, argv, rest=None):
             break
         if arg.startswith("-") and len(arg) > 1 and not command_started:
             name, eq, value = arg.partition("=")
+            if name in ("-h", "--help") and name not in by_name:
+                raise HelpRequested()
             if name not in by_name and not name.startswith("--") and len(name) > 2:
                 name = "-" + name  # runc also takes -bundle
             flag = by_name.get(name)
             if flag is None:
-                raise PyociError(f"{prog}: flag provided but not defined: {arg}")
+                raise PyociError(f"{command}: flag provided but not defined: {arg}")
             if flag.takes is None:
                 if eq:
                     values[flag.dest] = value.lower() not in ("false", "0")
@@ -123,13 +133,13 @@ def parse(prog, flags, positionals, argv, rest=None):
                 if not eq:
                     i += 1
                     if i >= len(argv):
-                        raise PyociError(f"{prog}: flag needs an argument: {name}")
+                        raise PyociError(f"{command}: flag needs an argument: {name}")
                     value = argv[i]
                 if flag.takes is int:
                     try:
                         value = int(value)
                     except ValueError:
-                        raise PyociError(f"{prog}: {name}: {value!r} is not a number") from None
+                        raise PyociError(f"{command}: {name}: {value!r} is not a number") from None
                 if flag.takes == "list":
                     values[flag.dest].append(value)
                 else:
@@ -141,13 +151,13 @@ def parse(prog, flags, positionals, argv, rest=None):
     required = [p for p in positionals if not p.endswith("?")]
     if len(found) < len(required):
         missing = required[len(found)]
-        raise PyociError(f"{prog}: missing argument: {missing.upper()}")
+        raise PyociError(f"{command}: missing argument: {missing.upper()}")
     for name in positionals:
         key = name.rstrip("?")
         values[key] = found.pop(0) if found else None
     if found:
         if not rest:
-            raise PyociError(f"{prog}: unexpected argument: {found[0]}")
+            raise PyociError(f"{command}: unexpected argument: {found[0]}")
         values[rest] = found
     return Namespace(**values)
 
@@ -157,11 +167,12 @@ def usage(prog, doc, flags, positionals, rest=None):
                                                for p in positionals)
     if rest:
         line += f" [--] {rest.upper()}..."
-    out = [line, "", doc.strip().splitlines()[0], ""]
+    out = [line, "", doc.strip(), "", "flags:"]
     for f in flags:
         shown = ", ".join(f.names) + ("" if f.takes is None else " VALUE")
         out.append(f"  {shown:28} {f.help}")
-    return "\n".join(out) + "\n"
+    out.append(f"  {'-h, --help':28} show this help")
+    return "\n".join(out) + "\n\nGlobal flags (pyoci --help) go before the command.\n"
 
 
 CONTAINER_ID = ["container_id"]
@@ -255,6 +266,7 @@ def version_text():
 
 def main(argv=None):
     global LOG_SETTINGS
+    began = perf_counter()
     argv = sys.argv[1:] if argv is None else argv
     try:
         ctx, rest = parse_globals(argv)
@@ -272,14 +284,18 @@ def main(argv=None):
         name = rest[0]
         if name not in COMMANDS:
             raise PyociError(f"no such command: {name}")
+        if ctx.debug:
+            from pyoci import steps
+
+            steps.trace(name, began)
         # __import__, not importlib: importlib pulls in warnings on every call.
         module = getattr(__import__(f"pyoci.cli.{COMMANDS[name]}").cli, COMMANDS[name])
-        prog = f"pyoci {name}"
         command_rest = getattr(module, "REST", None)
-        if any(a in ("-h", "--help") for a in rest[1:]) and not command_rest:
-            sys.stdout.write(usage(prog, module.__doc__, module.FLAGS, module.POSITIONALS))
+        try:
+            args = parse(name, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
+        except HelpRequested:
+            sys.stdout.write(usage(f"pyoci {name}", module.__doc__, module.FLAGS, module.POSITIONALS, command_rest))
             return 0
-        args = parse(prog, module.FLAGS, module.POSITIONALS, rest[1:], command_rest)
         try:
             return module.run(ctx, args) or 0
         except PyociError as e:

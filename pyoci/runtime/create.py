@@ -11,14 +11,14 @@ killed, its cgroups and state directory removed, so nothing is left behind.
 A create killed outright (SIGKILL: nothing runs) cannot undo itself: before
 each thing it makes outside the state directory, it records what delete
 needs to find it (pyoci.state's cleanup.json), so `delete --force` removes
-whatever it got to.  The faults.point calls mark those steps for the tests.
+whatever it got to.  The steps.reached calls mark those steps for the tests.
 """
 import posix  # not os: see pyoci.paths
 import _signal as signal  # not `signal`, which builds enums (a few ms per command)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, faults, native, paths, rootless, sync, warmup
+from pyoci import SPEC_VERSION, cgroups, native, paths, rootless, steps, sync, warmup
 from pyoci.cgroups import resources
 from pyoci.errors import PyociError
 from pyoci.jsonio import dumps
@@ -79,6 +79,7 @@ class Creation:
         opts = self.opts
         hierarchies = self.hierarchies = cgroups.hierarchies()
         config = load_bundle_config(opts.bundle)
+        steps.reached("create:validated")
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
             raise PyociError("process.terminal: a terminal needs --console-socket")
@@ -103,13 +104,14 @@ class Creation:
                             no_pivot=opts.no_pivot, keep_fds=nfds + opts.preserve_fds,
                             new_keyring=opts.new_keyring, container_id=self.container.id,
                             setgroups_allowed=init_may_setgroups(config, log))
+        steps.reached("create:planned")
         if opts.dry_run:
             close_joins(plan)
             sys.stdout.write(plan.describe() + "\n")
             return None
         try:
             self.container.make()
-            faults.point("create:directory-made")
+            steps.reached("create:directory-made")
             if not plan.own_mount_ns:
                 from pyoci.runtime import hostmounts
 
@@ -122,14 +124,14 @@ class Creation:
             self.owns_cgroup = all(d in self.cgroups_made for d in cgroup_dirs.values())
             self.container.save_cleanup({"pid": 0, "init_start_time": 0, "cgroup": self._cgroup_record(),
                                          "host_mounts": self.host_mounts})
-            faults.point("create:cleanup-recorded")
+            steps.reached("create:cleanup-recorded")
             cgroups.create(cgroup_dirs, hierarchies, self.cgroups_made)
-            faults.point("create:cgroups-made")
+            steps.reached("create:cgroups-made")
             if not self.owns_cgroup:
                 warn_if_shared(cgroup_dirs, self.cgroups_made)
             self.device_program = resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []),
                                                   self.cgroups_made)
-            faults.point("create:resources-applied")
+            steps.reached("create:resources-applied")
             self._launch(config, plan)
         finally:
             close_joins(plan)
@@ -149,7 +151,7 @@ class Creation:
                 try:
                     self.clone_pid, born_in_cgroup = native.spawn(plan, child_fd, start_fd, cgroup_fd)
                     self.born_in = v2_mount if born_in_cgroup else None
-                    faults.point("create:cloned")
+                    steps.reached("create:cloned")
                 finally:
                     posix.close(start_fd)
                     if cgroup_fd >= 0:
@@ -172,7 +174,7 @@ class Creation:
                 write_id_maps(self.clone_pid, plan)
                 sync.ack(sync_fd)
             elif msg.type == sync.MSG_PID:
-                faults.point("create:pid-received")
+                steps.reached("create:pid-received")
                 self._got_pid(native.reported_pid(msg, self.clone_pid), config, plan, sync_fd)
             elif msg.type == sync.MSG_SYNC:
                 # runtime-spec lifecycle: the environment exists after step 2,
@@ -180,7 +182,7 @@ class Creation:
                 # createRuntime and createContainer hooks (steps 3-5) read it.
                 # (runc passes "creating" here; the spec and crun say created.)
                 state = self._runtime_hooks(config)
-                faults.point("create:hooks-run")
+                steps.reached("create:hooks-run")
                 sync.send_state(sync_fd, dumps(state))
             elif msg.type == sync.MSG_CONSOLE:
                 self._got_console(msg.fds)
@@ -191,7 +193,7 @@ class Creation:
                 send_seccomp_fd(msg.fds, config, self.init_pid, self.container.spec_state("creating"))
                 sync.ack(sync_fd)
             elif msg.type == sync.MSG_READY:
-                faults.point("create:ready-received")
+                steps.reached("create:ready-received")
                 self._ready()
                 return
             elif msg.type == sync.MSG_ERROR:
@@ -201,7 +203,7 @@ class Creation:
         if plan.fork_after:
             posix.waitpid(self.clone_pid, 0)  # the middle process has exited
         self._join_cgroups(pid)
-        faults.point("create:cgroups-joined")
+        steps.reached("create:cgroups-joined")
         # The init goes on with its mounts while the rest is done here: none
         # of it matters to the init before the next sync point.
         sync.ack(sync_fd)
@@ -270,9 +272,9 @@ class Creation:
             # ends all that is in them): the first cleanup.json says enough,
             # and create is a synced write shorter.
             self.container.save_cleanup({key: self.record[key] for key in CLEANUP_KEYS})
-        faults.point("create:init-recorded")
+        steps.reached("create:init-recorded")
         self.container.save(self.record)
-        faults.point("create:state-written")
+        steps.reached("create:state-written")
 
     def _cgroup_record(self, init_pid=0):
         """The container's cgroups as delete takes them down, and what
@@ -316,7 +318,7 @@ class Creation:
     def _ready(self):
         del self.record["status"]
         self.container.save(self.record)
-        faults.point("create:created")
+        steps.reached("create:created")
         if self.opts.pid_file:
             write_pid_file(self.opts.pid_file, self.init_pid)
         if self.opts.pidfd_socket:

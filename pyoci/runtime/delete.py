@@ -13,7 +13,7 @@ processes and cgroups it names, the directory, and so the id.
 import posix  # not os: see pyoci.paths
 import time
 
-from pyoci import cgroups, faults
+from pyoci import cgroups, steps
 from pyoci.runtime import members
 from pyoci.errors import NotFound, WrongState
 from pyoci.state import Container, Damaged, Unfinished
@@ -115,10 +115,10 @@ def remove_remains(container):
 
 def destroy(container):
     end_processes(container)
-    faults.point("delete:processes-ended")
+    steps.reached("delete:processes-ended")
     recorded = container.record.get("cgroup", {})
     cgroups.remove_made(recorded.get("made", []), recorded.get("dirs", {}))
-    faults.point("delete:cgroups-removed")
+    steps.reached("delete:cgroups-removed")
     if container.record.get("host_mounts"):
         from pyoci.runtime import hostmounts
 

@@ -10,7 +10,7 @@ that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.paths
 
-from pyoci import cgroups, faults, native, sync, warmup
+from pyoci import cgroups, native, steps, sync, warmup
 from pyoci.errors import PyociError, WrongState
 from pyoci.log import log
 from pyoci.plan.exec import compile_exec_plan
@@ -66,7 +66,7 @@ def execute(container, config, process, opts):
         cgroup_fd = -1 if opts.paused else cgroups.open_v2_dir(opts.cgroup_dirs, v2_mount)
         try:
             clone_pid, born_in_cgroup = native.spawn(plan, child_fd, -1, cgroup_fd)
-            faults.point("exec:cloned")
+            steps.reached("exec:cloned")
         finally:
             posix.close(child_fd)  # the child has its copy: its exec or exit ends the sync socket
             if cgroup_fd >= 0:
@@ -108,10 +108,10 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
         if msg is None:
             return pid
         if msg.type == sync.MSG_PID:
-            faults.point("exec:pid-received")
+            steps.reached("exec:pid-received")
             pid = native.reported_pid(msg, clone_pid)
             cgroups.join(to_join, pid)
-            faults.point("exec:cgroups-joined")
+            steps.reached("exec:cgroups-joined")
             if final_cpus:
                 set_affinity(pid, final_cpus, "process.execCPUAffinity.final")
             warmup.end()  # the launcher's helper kept the lock ready for this join

@@ -8,6 +8,7 @@ means a step after start failed.  Then the poststart hooks run.
 """
 import posix  # not os: see pyoci.paths
 
+from pyoci import steps
 from pyoci.errors import PyociError, WrongState
 from pyoci.jsonio import dumps
 from pyoci.state import START_SOCKET, Container, at_short_path
@@ -39,6 +40,7 @@ def start(root, container_id, connect=None):
                 raise WrongState("cannot start a container that is being created")
             raise WrongState("cannot start an already running container")
         release(container, connect or _socket_connect)
+        steps.reached("start:released")
     finally:
         container.unlock()
     hooks = container.record.get("hooks")
@@ -46,6 +48,7 @@ def start(root, container_id, connect=None):
         from pyoci.hooks import run_hooks
 
         run_hooks(hooks, "poststart", container.spec_state("running"), fatal=False)
+        steps.reached("start:poststart-run")
 
 
 def release(container, connect):

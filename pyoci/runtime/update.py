@@ -4,7 +4,7 @@ it, so that the next update's memory.checkBeforeUpdate knows it.  New
 device rules go on top of those in force; on cgroup v2 the device program
 create attached is replaced by one built, as create builds it, from all of
 them and linux.devices (recorded by create)."""
-from pyoci import cgroups, faults, paths
+from pyoci import cgroups, paths, steps
 from pyoci.cgroups import resources as cgroup_resources
 from pyoci.errors import ConfigError, WrongState
 from pyoci.state import Container
@@ -81,7 +81,7 @@ def update(root, container_id, resources):
         program = cgroup_resources.apply(resources, dirs, found, devices.get("nodes", ()), cgroup.get("made", ()),
                                          devices_before=recorded.get("devices", ()),
                                          program_before=devices.get("program"))
-        faults.point("update:resources-applied")
+        steps.reached("update:resources-applied")
         record["resources"] = merged(recorded, resources)
         cgroup["devices"] = cgroup_resources.device_record(devices.get("nodes", ()), program)
         container.save(record)

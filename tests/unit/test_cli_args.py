@@ -1,7 +1,7 @@
 """The subcommand argument parser: runc's flag forms, exit-1 errors."""
 import pytest
 
-from pyoci.cli import Flag, parse
+from pyoci.cli import Flag, HelpRequested, parse
 from pyoci.cli.create import CREATE_FLAGS
 from pyoci.errors import PyociError
 
@@ -36,4 +36,27 @@ def test_rest_takes_everything_after_the_positionals():
 ])
 def test_errors_name_the_argument(argv, words):
     with pytest.raises(PyociError, match=words):
-        parse("pyoci create", CREATE_FLAGS, ["container_id"], argv)
+        parse("create", CREATE_FLAGS, ["container_id"], argv)
+
+
+def test_errors_name_the_command_once():
+    with pytest.raises(PyociError) as raised:
+        parse("run", CREATE_FLAGS, ["container_id"], [])
+    assert str(raised.value) == "run: missing argument: CONTAINER_ID"
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["--help"], ["--format", "json", "-h"]])
+def test_help_is_asked_for_wherever_a_flag_may_stand(argv):
+    with pytest.raises(HelpRequested):
+        parse("ps", [Flag(("-f", "--format"), "format", str)], ["container_id"], argv, rest="ps_args")
+    with pytest.raises(HelpRequested):
+        parse("kill", KILL, ["container_id", "signal?"], ["c", "--all"] + argv[-1:])
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["c", "ls", "--help"], ["ls", "--help"]),
+    (["c", "--", "--help"], ["--help"]),
+    (["--", "c", "-h"], ["-h"]),
+])
+def test_help_inside_execs_command_is_the_commands(argv, command):
+    assert parse("exec", [], ["container_id"], argv, rest="command").command == command

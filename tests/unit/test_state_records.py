@@ -1,7 +1,7 @@
 """What commands make of a state directory that is not a whole record
 (pyoci.state): a create killed before state.json (Unfinished), a state.json
 cut short or not pyoci's (Damaged), cleanup.json unreadable; and a damaged
-checkpoint's descriptors.json.  The real faults, with real containers, are
+checkpoint's descriptors.json.  The real steps, with real containers, are
 in tests/integration/test_crash_consistency.py."""
 import json
 import os
