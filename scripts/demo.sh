@@ -19,7 +19,10 @@ script = ("echo \"hostname: $(hostname)\"; echo; ps; echo; id; echo; "
 write_bundle(bundle, default_config(["sh", "-c", script]))
 PY
 echo "== pyoci run (bundle $bundle) =="
-.venv/bin/pyoci run --bundle "$bundle" "demo-$$"
-echo "== exit status $? =="
+# Under set -e a failing run would end the script here: take its status.
+status=0
+.venv/bin/pyoci run --bundle "$bundle" "demo-$$" || status=$?
+echo "== exit status $status =="
 echo "namespaces (host):"
 for ns in pid net mnt uts ipc cgroup; do readlink /proc/self/ns/$ns; done
+exit "$status"
