@@ -6,6 +6,7 @@ import time
 
 from pyoci import cgroups
 from pyoci.cgroups.stats import collect, oom_kills
+from pyoci.errors import WrongState
 from pyoci.jsonio import dumps
 from pyoci.state import Container
 
@@ -18,6 +19,9 @@ def _emit(event):
 def events(root, container_id, stats_only, interval):
     container = Container(root, container_id)
     container.load()
+    # As runc: a stopped container has no stats to give, --stats or not.
+    if container.status() == "stopped":
+        raise WrongState(f"container with id {container_id} is not running")
     dirs = container.record.get("cgroup", {}).get("dirs", {})
     found = cgroups.hierarchies()
     # A rootless container may have no cgroup in some hierarchies (pyoci.cgroups.delegation).

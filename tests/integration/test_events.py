@@ -1,6 +1,7 @@
 """events on real containers: --stats in runc's format with values read
-from the host's cgroups, the stream at --interval, and an "oom" event
-when a process of the container is OOM-killed."""
+from the host's cgroups, the stream at --interval, an "oom" event when a
+process of the container is OOM-killed, and runc's refusal for a stopped
+container."""
 import json
 import subprocess
 import time
@@ -26,6 +27,19 @@ def test_stats_once(runtime):
     assert data["cpu"]["usage"]["total"] > 0
     assert data["memory"]["usage"]["limit"] == LIMIT and 0 < data["memory"]["usage"]["usage"] <= LIMIT
     assert data["pids"]["current"] == 1
+
+
+def test_a_stopped_container_has_no_events(runtime):
+    cid, _pid = created(runtime, ["true"])
+    runtime("start", cid, check=True)
+    deadline = time.monotonic() + 10
+    while runtime.state(cid)["status"] != "stopped":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    for args in (["--stats"], ["--interval", "100ms"]):
+        proc = runtime("events", *args, cid, timeout=10)
+        assert proc.returncode == 1 and proc.stdout == "", args
+        assert f"container with id {cid} is not running" in proc.stderr, args
 
 
 def stream(runtime, cid, seconds, interval="100ms"):
