@@ -1,6 +1,6 @@
 """Build glue setup.cfg cannot express: the cffi shim, the schema copy, the
-validator generated from it, the compiled `pyoci` launcher and the man
-pages."""
+validator generated from it, the commit the build is of, the compiled
+`pyoci` launcher and the man pages."""
 import os
 import shutil
 import subprocess
@@ -20,15 +20,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MAN_DIR = "share/man/man8"
 
 
+def source_commit():
+    """The commit the source tree is at, with -dirty when tracked files
+    differ from it, as runc's --version shows it; "unknown" outside a git
+    checkout or without git.  Only a checkout of this tree counts: a source
+    unpacked inside some other repository is not that repository's commit."""
+    if not os.path.exists(os.path.join(HERE, ".git")):  # a directory, or a worktree's file
+        return "unknown"
+    try:
+        commit = subprocess.check_output(["git", "-C", HERE, "rev-parse", "HEAD"], text=True).strip()
+        # --no-optional-locks: a build must not take the index lock from a git command running beside it.
+        changed = subprocess.check_output(["git", "-C", HERE, "--no-optional-locks", "status", "--porcelain",
+                                           "--untracked-files=no"], text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if changed else "")
+
+
 def man_build_dir(command):
     return os.path.join(command.get_finalized_command("build").build_base, "man")
 
 
 class BuildPackage(build_py):
     """Ship spec/*.json (the schema pyoci validates against) as pyoci/schema,
-    config-schema.json's validator as pyoci/spec/config_schema.py, and the
-    modules compiled into pyoci's module archive; write the man pages for
-    InstallManPages."""
+    config-schema.json's validator as pyoci/spec/config_schema.py, the
+    commit as pyoci/_build_info.py, and the modules compiled into pyoci's
+    module archive; write the man pages for InstallManPages."""
 
     def run(self):
         super().run()
@@ -47,6 +64,9 @@ class BuildPackage(build_py):
         source = generate(read_schema("config-schema.json"))
         with open(os.path.join(package, "spec", "config_schema.py"), "w") as f:
             f.write('"""config-schema.json\'s check, generated at build time by pyoci.spec.validator."""\n' + source)
+        with open(os.path.join(package, "_build_info.py"), "w") as f:
+            f.write('"""What `pyoci --version` says of the build, written by setup.py."""\n'
+                    f"COMMIT = {source_commit()!r}\n")
         module_archive.write(package)
         # Afresh: the page of a command since removed must not be installed.
         shutil.rmtree(man_build_dir(self), ignore_errors=True)

@@ -69,7 +69,7 @@ GLOBALS = [
          "skip cgroups the caller may not use (auto: unprivileged or in a user namespace)", "true|false|auto"),
     Flag("--criu", "criu", str, "criu", "CRIU binary for checkpoint and restore (default: criu on PATH)", "PATH"),
     Flag(("-h", "--help"), "show_help", None, False, "print this help"),
-    Flag(("-v", "--version"), "show_version", None, False, "print the version"),
+    Flag(("-v", "--version"), "show_version", None, False, "print the version of pyoci and of what it runs on"),
 ]
 # global flag -> takes a value
 GLOBAL_FLAGS = {name: flag.takes is not None for flag in GLOBALS for name in flag.names}
@@ -240,9 +240,17 @@ def parse_globals(argv):
 
 
 def version_text():
+    """What runc --version prints, with pyoci's own parts: the commit it
+    was built from, the runtime-spec version, the Python that runs it and
+    the libseccomp it loads.  Only this path and a config with
+    linux.seccomp load libseccomp."""
     from pyoci import SPEC_VERSION, __version__
+    from pyoci._build_info import COMMIT
+    from pyoci.security.libseccomp import version as libseccomp_version
 
-    return f"pyoci version {__version__}\nspec: {SPEC_VERSION}\n"
+    # sys.version's first word is what platform.python_version() parses out of it.
+    return (f"pyoci version {__version__}\ncommit: {COMMIT}\nspec: {SPEC_VERSION}\n"
+            f"python: {sys.version.split()[0]}\nlibseccomp: {libseccomp_version()}\n")
 
 
 def main(argv=None):
