@@ -2,7 +2,9 @@
 JSON-ready dict, and that dict as a table."""
 from measure import summarize
 
-STEPS = ("create", "state", "start", "delete", "create+start+delete", "run", "exec", "kill")
+# The sum of a round's create, start and delete: the lifecycle as an engine drives it.
+LIFECYCLE = "create+start+delete"
+STEPS = ("create", "state", "start", "delete", LIFECYCLE, "run", "exec", "kill")
 FLOOR = "python floor"
 FLOOR_STEPS = ("start", "state", "kill", "delete")
 # metric: (label in the table, scale from the stored unit to the shown one)

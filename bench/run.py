@@ -24,7 +24,8 @@ container ids that carry the bench's pid.  Each round runs every runtime
 and the floor once, in an order that rotates round by round, so drift in
 the machine hits all alike.  It prints medians (min-max) and the ratios
 subject/other as a table, writes them as JSON to
-bench/results/runtimes-<timestamp>.json, force-deletes every container
+bench/results/runtimes-<timestamp>.json and their chart (chart.py) beside
+it as runtimes-<timestamp>.svg, force-deletes every container
 even on failure or Ctrl-C, and reports what is left: containers in the
 roots, cgroups named after the bench's ids, new mounts.
 
@@ -46,6 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))  # the tests' bundle helpers
 
+import chart  # noqa: E402
 import host  # noqa: E402
 import report  # noqa: E402
 from bundle import default_config, make_rootfs, write_bundle  # noqa: E402
@@ -56,7 +58,6 @@ PARALLEL = 20
 LIMIT_STEP_KIB = 64
 LIMIT_MAX_KIB = 64 * 1024
 TAG = f"bench{os.getpid()}"
-LIFECYCLE = "create+start+delete"
 
 
 class Runtime:
@@ -174,8 +175,8 @@ def lifecycle_round(rt, bench):
     rt.step("delete", cid)
     over_floor(rt, "delete")
     # The whole lifecycle as an engine drives it (the container's own run left out).
-    rt.record(LIFECYCLE, {metric: sum(rt.samples[step][metric][-1] for step in ("create", "start", "delete"))
-                          for metric in ("wall_ms", "cpu_ms")})
+    rt.record(report.LIFECYCLE, {metric: sum(rt.samples[step][metric][-1] for step in ("create", "start", "delete"))
+                                 for metric in ("wall_ms", "cpu_ms")})
     rt.step("run", "--bundle", bench.true, bench.cid(rt, "run"))
     sleeper = start_sleeper(rt, bench)
     if rt.has_exec:
@@ -291,6 +292,13 @@ def remove_containers(runtimes):
     return {rt.name: listed(rt) for rt in runtimes}
 
 
+def write_chart(data, results_path):
+    """The results' chart beside them (runtimes-<timestamp>.svg); its path, as shown."""
+    path = os.path.splitext(results_path)[0] + ".svg"
+    chart.write(data, path)
+    return os.path.relpath(path, REPO)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", action="append", default=[], metavar="NAME=CMD",
@@ -298,7 +306,13 @@ def main():
     parser.add_argument("--runs", type=int, default=20, help="rounds of the per-step figures")
     parser.add_argument("--loops", type=int, default=3, help=f"loops of {SEQUENTIAL_RUNS} sequential runs")
     parser.add_argument("--results", default=os.path.join(HERE, "results"))
+    parser.add_argument("--chart", metavar="RESULTS.json",
+                        help="only draw the chart of a results file, beside it, and measure nothing")
     args = parser.parse_args()
+    if args.chart:
+        with open(args.chart) as f:
+            print(f"chart: {write_chart(json.load(f), args.chart)}")
+        return
     named = [r.split("=", 1) for r in args.runtime] or host.default_runtimes(REPO)
 
     mounts_before = set(host.mounts())
@@ -327,6 +341,7 @@ def main():
     with open(path, "w") as f:
         json.dump(data, f, indent=2)
     print(f"results: {os.path.relpath(path, REPO)}")
+    print(f"chart: {write_chart(data, path)}")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,16 @@ int pyoci_seccomp_flags_supported(unsigned int flags)
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL) < 0 && errno == EFAULT;
 }
 
+/* The version of the libseccomp loaded at run time, not of the headers it
+ * was built against: what a filter is compiled with. */
+void pyoci_seccomp_version(unsigned int version[3])
+{
+    const struct scmp_version *loaded = seccomp_version();
+    version[0] = loaded->major;
+    version[1] = loaded->minor;
+    version[2] = loaded->micro;
+}
+
 void pyoci_seccomp_free(void *ctx)
 {
     seccomp_release(ctx);

@@ -18,3 +18,6 @@ void pyoci_seccomp_free(void *ctx);
 /* features: what the running kernel takes */
 int pyoci_seccomp_action_available(unsigned int action);
 int pyoci_seccomp_flags_supported(unsigned int flags);
+
+/* `pyoci --version`: major, minor, micro of the libseccomp loaded */
+void pyoci_seccomp_version(unsigned int version[3]);

@@ -45,46 +45,45 @@ COMMANDS = {
     "features": "features",
 }
 
-# global flag -> takes a value
-GLOBAL_FLAGS = {
-    "--root": True,
-    "--log": True,
-    "--log-format": True,
-    "--debug": False,
-    "--systemd-cgroup": False,
-    "--rootless": True,
-    "--criu": True,
-    "--help": False,
-    "-h": False,
-    "--version": False,
-    "-v": False,
-}
-
-USAGE = """usage: pyoci [global flags] COMMAND [flags] [arguments]
-
-An OCI runtime-spec 1.3 container runtime with runc's command line.
-
-commands: {commands}
-
-global flags:
-  --root DIR              state directory (default /run/pyoci; rootless: $XDG_RUNTIME_DIR/pyoci)
-  --log PATH              append log records to PATH (default stderr)
-  --log-format text|json  log record format
-  --debug                 log debug records
-  --systemd-cgroup        cgroupsPath is slice:prefix:name
-  --rootless true|false|auto  skip cgroups the caller may not use (auto: unprivileged or in a user namespace)
-  --criu PATH             CRIU binary for checkpoint and restore (default: criu on PATH)
-  --version               print the version
-"""
-
-
 class Flag:
-    def __init__(self, names, dest, takes=None, default=None, help=""):
+    def __init__(self, names, dest, takes=None, default=None, help="", metavar="VALUE"):
         self.names = names if isinstance(names, tuple) else (names,)
         self.dest = dest
         self.takes = takes  # None: a switch; str, int or "list": takes a value
         self.default = default
         self.help = help
+        self.metavar = metavar if takes is not None else None  # the value, as help and man pages name it
+
+
+SUMMARY = "An OCI runtime-spec 1.3 container runtime with runc's command line."
+
+# runc's global flags.  parse_globals reads them by hand; Context takes its
+# defaults from here, and `pyoci --help` and pyoci(8) list them.
+GLOBALS = [
+    Flag("--root", "root", str, None, "state directory (default /run/pyoci; rootless: $XDG_RUNTIME_DIR/pyoci)", "DIR"),
+    Flag("--log", "log_path", str, None, "append log records to PATH (default stderr)", "PATH"),
+    Flag("--log-format", "log_format", str, "text", "log record format", "text|json"),
+    Flag("--debug", "debug", None, False, "log debug records"),
+    Flag("--systemd-cgroup", "systemd_cgroup", None, False, "cgroupsPath is slice:prefix:name"),
+    # The value is optional: a bare --rootless is --rootless true.
+    Flag("--rootless", "rootless", str, "auto",
+         "skip cgroups the caller may not use (auto: unprivileged or in a user namespace)", "true|false|auto"),
+    Flag("--criu", "criu", str, "criu", "CRIU binary for checkpoint and restore (default: criu on PATH)", "PATH"),
+    Flag(("-h", "--help"), "show_help", None, False, "print this help"),
+    Flag(("-v", "--version"), "show_version", None, False, "print the version of pyoci and of what it runs on"),
+]
+# global flag -> takes a value
+GLOBAL_FLAGS = {name: flag.takes is not None for flag in GLOBALS for name in flag.names}
+
+
+def global_usage():
+    """`pyoci --help`."""
+    lines = ["usage: pyoci [global flags] COMMAND [flags] [arguments]", "", SUMMARY, "",
+             "commands: " + ", ".join(COMMANDS), "", "global flags:"]
+    for f in GLOBALS:
+        shown = ", ".join(f.names) + (f" {f.metavar}" if f.metavar else "")
+        lines.append(f"  {shown:22}  {f.help}")
+    return "\n".join(lines) + "\n"
 
 
 class HelpRequested(Exception):
@@ -179,20 +178,13 @@ CONTAINER_ID = ["container_id"]
 
 
 class Context:
-    """Global flags, as the subcommands see them."""
+    """Global flags, as the subcommands see them: an attribute per GLOBALS
+    entry (its dest)."""
 
     def __init__(self):
-        self.root = None
-        self.log_path = None
-        self.log_format = "text"
-        self.debug = False
-        self.systemd_cgroup = False
-        self.rootless = "auto"
-        self.criu = "criu"
+        self.__dict__.update((flag.dest, flag.default) for flag in GLOBALS)
         # --root was not given and is $XDG_RUNTIME_DIR/pyoci (create makes it as runc does)
         self.root_in_xdg = False
-        self.show_version = False
-        self.show_help = False
 
 
 def xdg_root():
@@ -259,9 +251,17 @@ def parse_globals(argv):
 
 
 def version_text():
+    """What runc --version prints, with pyoci's own parts: the commit it
+    was built from, the runtime-spec version, the Python that runs it and
+    the libseccomp it loads.  Only this path and a config with
+    linux.seccomp load libseccomp."""
     from pyoci import SPEC_VERSION, __version__
+    from pyoci._build_info import COMMIT
+    from pyoci.security.libseccomp import version as libseccomp_version
 
-    return f"pyoci version {__version__}\nspec: {SPEC_VERSION}\n"
+    # sys.version's first word is what platform.python_version() parses out of it.
+    return (f"pyoci version {__version__}\ncommit: {COMMIT}\nspec: {SPEC_VERSION}\n"
+            f"python: {sys.version.split()[0]}\nlibseccomp: {libseccomp_version()}\n")
 
 
 def main(argv=None):
@@ -279,7 +279,7 @@ def main(argv=None):
             sys.stdout.write(version_text())
             return 0
         if ctx.show_help or not rest or rest[0] == "help":
-            sys.stdout.write(USAGE.format(commands=", ".join(COMMANDS)))
+            sys.stdout.write(global_usage())
             return 0
         name = rest[0]
         if name not in COMMANDS:

@@ -4,7 +4,8 @@
 Where it sits: during create's planning, pyoci.security.seccomp turns
 linux.seccomp into rules and this module has libseccomp compile them into
 the BPF program the shim's child loads.  A container without linux.seccomp
-never imports it, and so never loads libseccomp.
+never imports it, and so never loads libseccomp; `pyoci --version` asks
+it for libseccomp's version.
 """
 import posix  # not os: see pyoci.paths
 
@@ -55,3 +56,10 @@ def syscall_number(name):
     """The native architecture's number for a syscall name, or None."""
     number = lib.pyoci_seccomp_syscall(name.encode())
     return None if number == -1 else number
+
+
+def version():
+    """The loaded libseccomp's version, "major.minor.micro"."""
+    loaded = ffi.new("unsigned int[3]")
+    lib.pyoci_seccomp_version(loaded)
+    return "%d.%d.%d" % tuple(loaded)
