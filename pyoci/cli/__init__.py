@@ -86,6 +86,10 @@ def global_usage():
     return "\n".join(lines) + "\n"
 
 
+# Every command's own -h/--help, which parse() answers before its flags.
+COMMAND_HELP = Flag(("-h", "--help"), "help", None, False, "show this help")
+
+
 class HelpRequested(Exception):
     """-h or --help among a command's flags: print its usage, not an error."""
 
@@ -167,10 +171,9 @@ def usage(prog, doc, flags, positionals, rest=None):
     if rest:
         line += f" [--] {rest.upper()}..."
     out = [line, "", doc.strip(), "", "flags:"]
-    for f in flags:
-        shown = ", ".join(f.names) + ("" if f.takes is None else " VALUE")
+    for f in flags + [COMMAND_HELP]:
+        shown = ", ".join(f.names) + (f" {f.metavar}" if f.metavar else "")
         out.append(f"  {shown:28} {f.help}")
-    out.append(f"  {'-h, --help':28} show this help")
     return "\n".join(out) + "\n\nGlobal flags (pyoci --help) go before the command.\n"
 
 

@@ -12,7 +12,7 @@ import os
 import re
 
 from pyoci import __version__
-from pyoci.cli import COMMANDS, GLOBALS, SUMMARY
+from pyoci.cli import COMMAND_HELP, COMMANDS, GLOBALS, SUMMARY
 
 SECTION = "8"
 
@@ -89,8 +89,7 @@ def command_page(command):
               f"\\fBpyoci\\fR [\\fIglobal flags\\fR] \\fB{command}\\fR [\\fIflags\\fR] "
               + arguments(module.POSITIONALS, getattr(module, "REST", None)),
               ".SH DESCRIPTION", prose(module.__doc__)]
-    if module.FLAGS:
-        lines += options("OPTIONS", module.FLAGS)
+    lines += options("OPTIONS", module.FLAGS + [COMMAND_HELP])
     return lines + see_also(["pyoci", "runc"])
 
 
