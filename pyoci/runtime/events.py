@@ -4,7 +4,6 @@ time the OOM killer has struck in its cgroup since the last look.
 
 The cgroup sections come from pyoci.cgroups.stats; this module adds the
 two that are not the cgroups': intel_rdt and network_interfaces."""
-import posix  # not os: see pyoci.paths
 import sys
 import time
 
@@ -15,12 +14,12 @@ from pyoci.jsonio import dumps
 from pyoci.state import Container
 
 # runc's types.NetworkInterface has no json tags, so Go writes its field
-# names; each is the IFLA_STATS64 counter beside it.  runc reads a host-side
-# veth and swaps rx and tx; read inside the container's namespace, rx is
-# already what the container received.
-INTERFACE_COUNTERS = (("RxBytes", "rx_bytes"), ("RxPackets", "rx_packets"), ("RxErrors", "rx_errors"),
-                      ("RxDropped", "rx_dropped"), ("TxBytes", "tx_bytes"), ("TxPackets", "tx_packets"),
-                      ("TxErrors", "tx_errors"), ("TxDropped", "tx_dropped"))
+# names.  /proc/<pid>/net/dev has, after each interface's name, eight
+# receive then eight transmit counters; these are the four of each runc
+# reports, by their place.  runc reads a host-side veth and swaps rx and tx;
+# read in the container's namespace, rx is already what it received.
+INTERFACE_COUNTERS = (("RxBytes", 0), ("RxPackets", 1), ("RxErrors", 2), ("RxDropped", 3),
+                      ("TxBytes", 8), ("TxPackets", 9), ("TxErrors", 10), ("TxDropped", 11))
 
 
 def _emit(event):
@@ -29,48 +28,36 @@ def _emit(event):
 
 
 def _own_network(container):
-    """An fd of the container's network namespace when it made one of its
-    own (runc too configures networks only in a namespace it made: a joined
-    one is someone else's to account for); None otherwise or once the init
-    is gone."""
+    """The container's network namespace's net/dev file, open, when it made
+    a namespace of its own (runc too configures networks only in a
+    namespace it made: a joined one is someone else's to account for); None
+    otherwise or once the init is gone."""
     namespaces = container.record.get("exec", {}).get("linux", {}).get("namespaces", [])
     if not any(ns["type"] == "network" and not ns.get("path") for ns in namespaces):
         return None
     try:
-        fd = posix.open(f"/proc/{container.record['pid']}/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
+        # The file shows the namespace of the process it was opened through,
+        # for as long as it is open: no setns, and nothing a rootless caller
+        # may not read.
+        net_dev = open(f"/proc/{container.record['pid']}/net/dev", "rb")
     except OSError:
         return None
-    # Checked after the open: a pid reused since would have given another namespace.
+    # Checked after the open: a pid reused since would have shown another namespace.
     if not container.init_alive():
-        posix.close(fd)
+        net_dev.close()
         return None
-    return fd
+    return net_dev
 
 
-def interfaces(netns_fd):
-    """runc's network_interfaces: every interface of the namespace, by
-    index; None where this caller may not enter it."""
-    # pyroute2 costs a few hundred milliseconds: paid only for a container with a namespace of its own.
-    from pyoci.network_devices import inside
-
+def interfaces(net_dev):
+    """runc's network_interfaces: every interface of the namespace, as
+    the open net/dev file shows it now."""
+    net_dev.seek(0)
     found = []
-
-    def read():
-        from pyroute2 import IPRoute
-
-        # A netlink socket answers for the namespace it was opened in: this one, the container's.
-        with IPRoute() as ipr:
-            for link in sorted(ipr.get_links(), key=lambda link: link["index"]):
-                counters = link.get_attr("IFLA_STATS64") or {}
-                found.append({"Name": link.get_attr("IFLA_IFNAME"),
-                              **{key: counters.get(counter, 0) for key, counter in INTERFACE_COUNTERS}})
-
-    try:
-        inside(netns_fd, read)
-    except PermissionError:
-        # setns needs CAP_SYS_ADMIN in the caller's own user namespace too,
-        # which a rootless caller lacks: nothing to report, as from runc.
-        return None
+    for line in net_dev.read().decode(errors="surrogateescape").splitlines()[2:]:  # two header lines
+        name, _, counters = line.partition(":")
+        values = [int(v) for v in counters.split()]
+        found.append({"Name": name.strip(), **{key: values[at] for key, at in INTERFACE_COUNTERS}})
     return found
 
 
@@ -85,13 +72,13 @@ def events(root, container_id, stats_only, interval):
     # A rootless container may have no cgroup in some hierarchies (pyoci.cgroups.delegation).
     memory_v1 = next((dirs.get(h.mountpoint) for h in found if not h.v2 and "memory" in h.controllers), None)
     v2 = next((dirs.get(h.mountpoint) for h in found if h.v2), None)
-    netns = _own_network(container)
+    net_dev = _own_network(container)
 
     def stats():
         data = collect(dirs, found)
         # pyoci refuses linux.intelRdt, so there is no resctrl group: runc's zero IntelRdt.
         data["intel_rdt"] = {}
-        data["network_interfaces"] = None if netns is None else interfaces(netns)
+        data["network_interfaces"] = None if net_dev is None else interfaces(net_dev)
         return {"type": "stats", "id": container_id, "data": data}
 
     if stats_only:
