@@ -82,6 +82,10 @@ class Creation:
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
             raise PyociError("process.terminal: a terminal needs --console-socket")
+        if process.get("terminal") and opts.keep_master:
+            from pyoci.terminal import require_host_terminal
+
+            require_host_terminal()
         if opts.console_socket and not process.get("terminal"):
             raise PyociError("--console-socket: process.terminal is false, there is no console to send")
         nfds = passed_fds.listen_fds()
