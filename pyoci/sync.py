@@ -41,6 +41,12 @@ class ProtocolError(PyociError):
     """A packet on the sync channel that is not a message of this runtime."""
 
 
+class ChildGone(BrokenPipeError):
+    """The child has closed its end of the sync socket: it has exited, and
+    the runtime can say why (pyoci.runtime.create).  Still a BrokenPipeError
+    to callers that do not tell the two apart."""
+
+
 def c_ints(data):
     """The C ints packed in data (a multiple of 4 bytes)."""
     return memoryview(data).cast("i").tolist()
@@ -78,9 +84,16 @@ def _reply(kind, length):
     return kind.to_bytes(4, sys.byteorder) + length.to_bytes(4, sys.byteorder)
 
 
+def _write(fd, data):
+    try:
+        posix.write(fd, data)
+    except BrokenPipeError as e:
+        raise ChildGone(*e.args) from None
+
+
 def ack(fd):
     """Let the child go on from its sync point."""
-    posix.write(fd, _reply(REPLY_ACK, 0))
+    _write(fd, _reply(REPLY_ACK, 0))
 
 
 def send_state(fd, text):
@@ -90,6 +103,6 @@ def send_state(fd, text):
     if len(data) > MAX_STATE:
         raise PyociError(f"the container's state is {len(data)} bytes; at most {MAX_STATE} reach its hooks")
     # Each write is one packet, sent whole or not at all (SOCK_SEQPACKET).
-    posix.write(fd, _reply(REPLY_STATE, len(data)))
+    _write(fd, _reply(REPLY_STATE, len(data)))
     for offset in range(0, len(data), CHUNK):
-        posix.write(fd, data[offset:offset + CHUNK])
+        _write(fd, data[offset:offset + CHUNK])

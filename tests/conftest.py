@@ -78,9 +78,10 @@ class Runtime:
         self.ids.append(cid)
         return cid
 
-    def __call__(self, *args, input=None, timeout=30, check=False, env=None, global_args=()):
+    def __call__(self, *args, input=None, timeout=30, check=False, env=None, global_args=(), **popen):
+        """popen: more of subprocess.run's arguments (stdin, start_new_session...)."""
         proc = run_captured(self.cmd + ["--root", self.root, *global_args, *args],
-                            input=input, text=True, timeout=timeout, env=env)
+                            input=input, text=True, timeout=timeout, env=env, **popen)
         if check and proc.returncode != 0:
             raise AssertionError(f"{args}: exit {proc.returncode}: {proc.stderr}")
         return proc

@@ -74,6 +74,7 @@ class Creation:
         self.record = None
         self.host_mounts = None  # {"rootfs", "before"} when the host's mount namespace is shared
         self.device_program = None  # the id of the cgroup v2 device program attached, for update to replace
+        self.oom_kills_before = 0  # the OOM kill count of a memory cgroup this create did not make
 
     def run(self):
         opts = self.opts
@@ -83,6 +84,10 @@ class Creation:
         process = config.get("process") or {}
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
             raise PyociError("process.terminal: a terminal needs --console-socket")
+        if process.get("terminal") and opts.keep_master:
+            from pyoci.terminal import require_host_terminal
+
+            require_host_terminal()
         if opts.console_socket and not process.get("terminal"):
             raise PyociError("--console-socket: process.terminal is false, there is no console to send")
         nfds = passed_fds.listen_fds()
@@ -132,6 +137,8 @@ class Creation:
             self.device_program = resources.apply(limits, cgroup_dirs, hierarchies, linux.get("devices", []),
                                                   self.cgroups_made)
             steps.reached("create:resources-applied")
+            if not self.owns_cgroup:
+                self.oom_kills_before = self._oom_kills()
             self._launch(config, plan)
         finally:
             close_joins(plan)
@@ -159,7 +166,10 @@ class Creation:
             finally:
                 posix.close(child_fd)  # the child has its copy: its exit ends the sync socket
             close_joins(plan)
-            self._answer(sync_fd, config, plan)
+            try:
+                self._answer(sync_fd, config, plan)
+            except sync.ChildGone:
+                raise self._init_gone(config) from None
         finally:
             posix.close(sync_fd)
 
@@ -169,7 +179,7 @@ class Creation:
         while True:
             msg = native.read_message(sync_fd)
             if msg is None:
-                raise PyociError("container init exited during create")
+                raise sync.ChildGone()
             if msg.type == sync.MSG_USERNS:
                 write_id_maps(self.clone_pid, plan)
                 sync.ack(sync_fd)
@@ -198,6 +208,29 @@ class Creation:
                 return
             elif msg.type == sync.MSG_ERROR:
                 raise PyociError(msg.describe() + capability_hint(msg, plan))
+
+    def _init_gone(self, config):
+        """The error for an init that went away before it was ready, naming
+        why: the OOM killer (the count in its cgroup went up: a memory limit
+        too small for even the runtime's part of the init), or how it ended.
+        Read once it has ended, while its cgroup and its exit status are
+        still there: undo removes the one and reaps the other."""
+        status = exit_status(self.init_pid or self.clone_pid)
+        if self._oom_kills() > self.oom_kills_before:
+            limit = config.get("linux", {}).get("resources", {}).get("memory", {}).get("limit", -1)
+            hint = f": linux.resources.memory.limit {limit} is too small" if limit >= 0 else ""
+            return PyociError(f"the container's init was killed by the OOM killer during create{hint}")
+        if status is None:
+            return PyociError("container init exited during create")
+        if status < 0:
+            return PyociError(f"container init was killed by signal {-status} during create")
+        return PyociError(f"container init exited with status {status} during create")
+
+    def _oom_kills(self):
+        from pyoci.cgroups.stats import oom_kills
+
+        return oom_kills(resources.v1_dir(self.cgroup_dirs, self.hierarchies, "memory"),
+                         resources.v2_dir(self.cgroup_dirs, self.hierarchies))
 
     def _got_pid(self, pid, config, plan, sync_fd):
         if plan.fork_after:
@@ -370,6 +403,18 @@ def warn_if_shared(dirs, made):
     for directory, count in populated_by_others(dirs, made).items():
         log.warning(f"linux.cgroupsPath: cgroup {directory} is not empty: {count} process(es) that are not the "
                     "container's are in it; kill --all and delete leave them alone")
+
+
+def exit_status(pid):
+    """How the child pid ended: its exit status, or -N if signal N killed
+    it; None if it is not ours to wait for.  It waits for the exit (the
+    sync socket closes just before) but leaves the child to undo to reap:
+    reaped here, its pid could be another process's by the time undo kills it."""
+    try:
+        info = posix.waitid(posix.P_PID, pid, posix.WEXITED | posix.WNOWAIT)
+    except ChildProcessError:
+        return None
+    return info.si_status if info.si_code == posix.CLD_EXITED else -info.si_status
 
 
 def capability_hint(msg, plan):

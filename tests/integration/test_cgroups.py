@@ -1,10 +1,12 @@
 """linux.resources on the host's real cgroups: each value checked in the
 host's cgroupfs, where this machine's layout has the controller."""
+import json
 import os
 
 import pytest
 
 from host_view import pure_v2
+from leftovers import assert_nothing_left
 from pyoci.cgroups import hierarchies
 from test_isolation import created
 
@@ -169,6 +171,28 @@ def test_a_fork_bomb_stops_at_pids_limit(runtime):
     proc = runtime("run", "-b", runtime.bundle(["sh", "-c", script], rootfs=runtime.rootfs, mutate=limit), cid)
     # sh itself and the sleeps that got a pid: never past the limit.
     assert 1 < int(proc.stdout.split()[-1]) <= 16, proc.stdout + proc.stderr
+
+
+def test_an_init_the_oom_killer_ends_during_create_is_named(runtime, tmp_path):
+    """A memory limit too small for even the runtime's part of the init
+    (before the container's program runs): the init is OOM-killed during
+    create, and create says so, naming the limit, in its error and in
+    --log, where a bare "exited" would leave the user guessing; nothing is
+    left behind.  swap = limit: no swap to page out to instead."""
+    limit = 16384
+
+    def mutate(config):
+        config["linux"]["resources"] = {"memory": {"limit": limit, "swap": limit}}
+
+    cid = runtime.new_id()
+    log = tmp_path / "log.json"
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid,
+                   global_args=("--log", str(log), "--log-format", "json"))
+    assert proc.returncode == 1
+    assert "OOM killer" in proc.stderr and f"linux.resources.memory.limit {limit}" in proc.stderr, proc.stderr
+    errors = [r["msg"] for r in map(json.loads, log.read_text().splitlines()) if r["level"] == "error"]
+    assert errors and "OOM killer" in errors[-1], errors
+    assert_nothing_left(runtime.root, cid, runtime.tmp, runtime.rootfs)
 
 
 def v2_dir_of(pid):

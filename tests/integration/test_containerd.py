@@ -24,16 +24,15 @@ removed.
 """
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import uuid
 
 import pytest
 
+from captured import under_a_terminal
 from engines import RUNTIME_PARAMS, wait_for
 from host_view import (cgroup_dir, cgroup_dirs, cgroup_trees_named, cgroup_value, remove_cgroup_tree,
                   status_fields)
@@ -253,31 +252,6 @@ def ctr(request, containerd):
     containers = Containers(containerd, request.param)
     yield containers
     containers.remove_all()
-
-
-def under_a_terminal(args, timeout=30):
-    """Runs args with a new pty as stdio (ctr -t insists on a terminal);
-    returns (exit status, what it wrote, without the pty's carriage returns)."""
-    master, slave = os.openpty()
-    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    os.close(slave)
-    out = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while select.select([master], [], [], max(0, deadline - time.monotonic()))[0]:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: ctr has exited and closed the last slave fd
-                break
-            if not chunk:
-                break
-            out += chunk
-        return proc.wait(timeout=5), out.decode(errors="replace").replace("\r", "")
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def with_criu_on_path():

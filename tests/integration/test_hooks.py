@@ -3,8 +3,11 @@ names, reading the state on stdin, with its args, env and timeout, and the
 spec's failure rules."""
 import json
 import os
+import sys
 
 import pytest
+
+from leftovers import assert_nothing_left
 
 PHASES_ON_HOST = ("prestart", "createRuntime", "createContainer", "poststart", "poststop")
 
@@ -93,6 +96,22 @@ def test_hook_timeout_fails_create(runtime, phase):
     proc = runtime("create", "-b", bundle, cid)
     assert proc.returncode == 1
     assert f"hooks.{phase}[0]" in proc.stderr and "timed out" in proc.stderr
+
+
+def test_an_init_killed_during_create_names_the_signal(runtime):
+    """A createRuntime hook kills the init, as anything outside might at
+    any point of create: create names the signal (not a bare "exited", nor
+    the broken pipe of its next reply) and leaves nothing behind."""
+    kill_init = "import json, os, sys; os.kill(json.load(sys.stdin)['pid'], 9)"
+
+    def mutate(config):
+        config["hooks"] = {"createRuntime": [{"path": sys.executable, "args": ["python3", "-c", kill_init]}]}
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 1
+    assert "container init was killed by signal 9 during create" in proc.stderr, proc.stderr
+    assert_nothing_left(runtime.root, cid, runtime.tmp, runtime.rootfs)
 
 
 def test_failing_poststart_and_poststop_hooks_only_warn(runtime):
