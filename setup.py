@@ -13,6 +13,7 @@ from setuptools.command.install import install
 # imported, this is the distutils it ships.
 from distutils.command.build_scripts import build_scripts  # noqa: E402
 from distutils.command.install_data import install_data  # noqa: E402
+from distutils.errors import DistutilsError  # noqa: E402
 
 LAUNCHER = "pyoci/_native/launcher.c"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,9 +60,12 @@ class BuildPackage(build_py):
         from pyoci import module_archive
         from pyoci.cli import manpages
         from pyoci.spec.load import read_schema
-        from pyoci.spec.validator import generate
+        from pyoci.spec.validator import SchemaError, generate
 
-        source = generate(read_schema("config-schema.json"))
+        try:
+            source = generate(read_schema("config-schema.json"))
+        except SchemaError as e:  # as setuptools reports a failed build: the message, without a traceback
+            raise DistutilsError(f"spec/config-schema.json: {e}") from None
         with open(os.path.join(package, "spec", "config_schema.py"), "w") as f:
             f.write('"""config-schema.json\'s check, generated at build time by pyoci.spec.validator."""\n' + source)
         with open(os.path.join(package, "_build_info.py"), "w") as f:

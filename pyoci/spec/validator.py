@@ -13,11 +13,17 @@ agrees with jsonschema on the schema test corpus.
 
 Supported: $ref (local), type, enum, const, properties, required,
 additionalProperties, propertyNames, dependentRequired, items, minItems,
-minimum, maximum, minLength, pattern (pyoci.spec.pattern, not `re`), anyOf,
-allOf, if/then/else.  Any other assertion keyword is refused when the
-source is generated, so the schema cannot silently outgrow the validator.
+minimum, maximum, minLength, pattern (the predicate pyoci.spec.patterns names
+for it, not `re`), anyOf, allOf, if/then/else.  Any other assertion keyword,
+and a pattern without a predicate, is refused when the source is generated,
+so the schema cannot silently outgrow the validator.
 """
-from pyoci.spec.pattern import SchemaError, ascii_tables
+from pyoci.spec.patterns import PREDICATES
+
+
+class SchemaError(Exception):
+    """The schema uses something the validator does not implement."""
+
 
 ANNOTATIONS = {"$schema", "$id", "$comment", "$defs", "title", "description", "deprecated", "default", "examples"}
 
@@ -31,33 +37,8 @@ _TYPE_TESTS = {
     "integer": "((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()))",
 }
 
-# What every generated module starts with.  A pattern is matched on ASCII
-# text by its DFA, computed at build time (pyoci.spec.pattern.ascii_tables),
-# and on other text by pyoci.spec.pattern itself, imported only then.
+# What every generated module has, after its import of the pattern predicates it uses.
 _PRELUDE = '''\
-_searches = {}
-
-
-def _matches(pattern, text):
-    if not text.isascii():
-        search = _searches.get(pattern)
-        if search is None:
-            from pyoci.spec.pattern import compile_pattern
-
-            search = _searches[pattern] = compile_pattern(pattern)
-        return search(text)
-    moves, accepting, starts = _PATTERNS[pattern]
-    n = len(text)
-    last = n - 1
-    state = starts[n == 0 or text == "\\n"]
-    for pos, ch in enumerate(text):
-        if accepting[state]:
-            return True
-        at_end = pos == last or (pos == n - 2 and text[last] == "\\n")
-        state = moves[(state * 2 + at_end) * 128 + ord(ch)]
-    return bool(accepting[state])
-
-
 def _properties(v, table):
     for name, check in table:
         if name in v:
@@ -100,7 +81,7 @@ class _Generator:
         self.constants = {}  # value's text -> name: equal values share one
         self.tables = []
         self.functions = []
-        self.patterns = {}
+        self.predicates = set()  # names from pyoci.spec.patterns
 
     def resolve(self, ref):
         if not ref.startswith("#/"):
@@ -143,8 +124,9 @@ class _Generator:
         while self.pending:
             name, node = self.pending.pop(0)
             self.functions.append(self._write(name, node))
-        constants = [f"{name} = {text}" for text, name in self.constants.items()] + [f"_PATTERNS = {self.patterns!r}"]
-        return "\n\n\n".join([_PRELUDE.rstrip("\n"), "\n".join(constants)] + self.functions
+        constants = [f"{name} = {text}" for text, name in self.constants.items()]
+        imports = [f"from pyoci.spec.patterns import {', '.join(sorted(self.predicates))}"] if self.predicates else []
+        return "\n\n\n".join(imports + [_PRELUDE.rstrip("\n"), "\n".join(constants)] + self.functions
                              + ["\n".join(self.tables + [f"{entry_name} = {entry}"])]) + "\n"
 
     def _write(self, name, node):
@@ -270,8 +252,12 @@ class _Generator:
         return self._unless(f"{self._is('number')}v > {m!r}", f" is greater than the maximum of {m!r}")
 
     def k_pattern(self, pattern, _node):
-        self.patterns[pattern] = ascii_tables(pattern)  # unsupported syntax is refused here
-        return self._unless(f"{self._is('string')}not _matches({pattern!r}, v)", f" does not match {pattern!r}")
+        predicate = PREDICATES.get(pattern)
+        if predicate is None:
+            raise SchemaError(f"pattern {pattern!r} at {', '.join(_places(self.root, pattern))}"
+                              " has no predicate in pyoci.spec.patterns")
+        self.predicates.add(predicate.__name__)
+        return self._unless(f"{self._is('string')}not {predicate.__name__}(v)", f" does not match {pattern!r}")
 
     def k_anyOf(self, subs, _node):
         test = " and ".join(f"{self.function(s)}(v) is not None" for s in subs)
@@ -292,6 +278,22 @@ class _Generator:
         else:
             return [f"e = ({then} if {test} else {other})(v)", "if e:", "    return e"]
         return [f"if {test}:"] + ["    " + line for line in self._pass_on(f"{call}(v)")]
+
+
+def _places(node, pattern, where="#"):
+    """The JSON pointers, under where, of the nodes of node whose pattern
+    is pattern: for the error that refuses it (equal nodes share one check,
+    so the generator does not know by which path it reached a node)."""
+    if isinstance(node, dict):
+        if node.get("pattern") == pattern:
+            yield where
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return
+    for key, value in items:
+        yield from _places(value, pattern, f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}")
 
 
 def generate(schema, entry_name="check"):
