@@ -6,8 +6,9 @@ and conmon send them); only the chosen subcommand's module is imported, so
 module lists its flags and positionals for a small declarative parser in
 runc's style: flags may come before or after positionals (until a bare
 `--`).  argparse is not used: building its parser imports gettext, locale
-and shutil, ~25 ms on every call.  Every failure becomes a message on
-stderr, an `error` record in --log, and exit status 1.
+and shutil, a cost every call would pay (see bench/README.md).  Every
+failure becomes a message on stderr, an `error` record in --log, and exit
+status 1.
 """
 import gc
 import posix  # not os: see pyoci.paths
@@ -317,15 +318,15 @@ def run_and_exit():
     """The `pyoci` command: main(), then the process ends at once.
 
     Interpreter teardown (freeing every module and what create built, then a
-    last collection) cost ~12 ms of a `create` and ~4 ms of a `delete`, and
-    does nothing an engine can observe: every file a command writes is closed
-    when it returns, and the lock on the state directory goes with the
+    last collection) costs time (see bench/README.md) and does nothing an
+    engine can observe: every file a command writes is closed when it
+    returns, and the lock on the state directory goes with the
     process.  Only stdio may hold buffered output.
 
     The cycle collector is off for the same reason: nothing a command builds
     has to be reclaimed before the process ends (a foreground `run` only
     waits), and the collections the schema's few thousand objects trigger
-    cost ~4 ms of a create."""
+    would only cost create time."""
     gc.disable()
     code = main()
     if WARMUP_VARIABLE in posix.environ:  # the launcher's helper, if create or exec did not end it
