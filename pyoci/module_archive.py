@@ -3,8 +3,8 @@
 Every command is a fresh interpreter, and create imports some 35 of pyoci's
 modules.  Through the standard path finder each one costs a search of its
 package directory, a stat of the source, an open and a read of the cached
-bytecode, and the importlib code around them, itself Python: about a third
-of create's import time.  At install, setup.py calls write(), which puts the
+bytecode, and the importlib code around them, itself Python (what that adds
+up to: bench/README.md).  At install, setup.py calls write(), which puts the
 code of every module into one file next to this one; pyoci/__init__ calls
 install(), which puts an ArchiveFinder ahead of the path finder, and a module
 is then one pread and an unmarshal.

@@ -8,8 +8,8 @@ move drops, are added again inside; it is set up.  Nothing moves it back:
 when the namespace goes, the kernel returns a physical device to the host
 and destroys a virtual one, and the spec forbids the runtime to interfere.
 
-pyroute2 is imported here only, for the configs that ask for devices: it
-costs a few hundred milliseconds.
+pyroute2 is imported here only, for the configs that ask for devices: its
+import is a cost no other create should pay (see bench/README.md).
 """
 import posix  # not os: see pyoci.paths
 

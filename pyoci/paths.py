@@ -1,10 +1,10 @@
 """The os.path helpers pyoci needs, over the built-in `posix` module.
 
-Importing `os` costs 2-3 ms here (most of it building the collection ABCs
-for os.environ), as much as everything else `start`, `state`, `kill` or
-`delete` does, and a tenth of a `create`.  So the modules of those commands
-call `posix` directly, and these helpers stand in for os.path with the
-same results for the paths pyoci handles (absolute or relative POSIX
+Importing `os` builds the collection ABCs for os.environ, a cost that
+weighs on `start`, `state`, `kill` and `delete`, which do little else, and
+on `create` (see bench/README.md).  So the modules of those commands call
+`posix` directly, and these helpers stand in for os.path with the same
+results for the paths pyoci handles (absolute or relative POSIX
 paths, no bytes).
 """
 import posix

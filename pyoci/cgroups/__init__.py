@@ -311,7 +311,7 @@ def remove_dirs(made, attempts=50):
             except OSError as e:
                 if e.errno != 16:  # EBUSY
                     raise
-                subs = _sub_cgroups(d)  # only now: a scan of every cgroup would cost delete ~1 ms
+                subs = _sub_cgroups(d)  # only now: scanning every cgroup slows delete (bench/README.md)
                 if subs:
                     remove_dirs(subs, attempts)
                 else:

@@ -6,8 +6,9 @@ and conmon send them); only the chosen subcommand's module is imported, so
 module lists its flags and positionals for a small declarative parser in
 runc's style: flags may come before or after positionals (until a bare
 `--`).  argparse is not used: building its parser imports gettext, locale
-and shutil, ~25 ms on every call.  Every failure becomes a message on
-stderr, an `error` record in --log, and exit status 1.
+and shutil, a cost every call would pay (see bench/README.md).  Every
+failure becomes a message on stderr, an `error` record in --log, and exit
+status 1.
 """
 import gc
 import posix  # not os: see pyoci.paths
@@ -20,9 +21,6 @@ from pyoci.paths import abspath, join
 # pyoci.warmup.VARIABLE, tested here so that commands without a helper (all
 # but create, run and exec) do not import pyoci.warmup.
 WARMUP_VARIABLE = b"PYOCI_WARMUP_PID"
-
-# --log, --log-format, --debug of this call, for pyoci.log
-LOG_SETTINGS = None
 
 # subcommand -> module in pyoci.cli
 COMMANDS = {
@@ -74,6 +72,10 @@ GLOBALS = [
 ]
 # global flag -> takes a value
 GLOBAL_FLAGS = {name: flag.takes is not None for flag in GLOBALS for name in flag.names}
+# dest -> value when the flag is not given
+GLOBAL_DEFAULTS = {flag.dest: flag.default for flag in GLOBALS}
+# The global flags pyoci.log.Log takes, in the order of its arguments.
+LOG_FLAGS = ("log_path", "log_format", "debug")
 
 
 def global_usage():
@@ -185,7 +187,7 @@ class Context:
     entry (its dest)."""
 
     def __init__(self):
-        self.__dict__.update((flag.dest, flag.default) for flag in GLOBALS)
+        self.__dict__.update(GLOBAL_DEFAULTS)
         # --root was not given and is $XDG_RUNTIME_DIR/pyoci (create makes it as runc does)
         self.root_in_xdg = False
 
@@ -267,17 +269,24 @@ def version_text():
             f"python: {sys.version.split()[0]}\nlibseccomp: {libseccomp_version()}\n")
 
 
+def configure_log(ctx):
+    """Hand this call's --log, --log-format and --debug to pyoci.log, if any
+    was given.  Log's defaults are theirs, so without them the log module is
+    not loaded until a record is written, which most start, state, kill and
+    delete calls never do."""
+    settings = [getattr(ctx, dest) for dest in LOG_FLAGS]
+    if settings != [GLOBAL_DEFAULTS[dest] for dest in LOG_FLAGS]:
+        from pyoci.log import log
+
+        log.configure(*settings)
+
+
 def main(argv=None):
-    global LOG_SETTINGS
     began = perf_counter()
     argv = sys.argv[1:] if argv is None else argv
     try:
         ctx, rest = parse_globals(argv)
-        # pyoci.log takes these when it is first imported: most calls of
-        # start, state, kill and delete write no record and never load it.
-        LOG_SETTINGS = (ctx.log_path, ctx.log_format, ctx.debug)
-        if "pyoci.log" in sys.modules:
-            sys.modules["pyoci.log"].configure(*LOG_SETTINGS)
+        configure_log(ctx)
         if ctx.show_version or (rest and rest[0] == "version"):
             sys.stdout.write(version_text())
             return 0
@@ -317,15 +326,15 @@ def run_and_exit():
     """The `pyoci` command: main(), then the process ends at once.
 
     Interpreter teardown (freeing every module and what create built, then a
-    last collection) cost ~12 ms of a `create` and ~4 ms of a `delete`, and
-    does nothing an engine can observe: every file a command writes is closed
-    when it returns, and the lock on the state directory goes with the
+    last collection) costs time (see bench/README.md) and does nothing an
+    engine can observe: every file a command writes is closed when it
+    returns, and the lock on the state directory goes with the
     process.  Only stdio may hold buffered output.
 
     The cycle collector is off for the same reason: nothing a command builds
     has to be reclaimed before the process ends (a foreground `run` only
     waits), and the collections the schema's few thousand objects trigger
-    cost ~4 ms of a create."""
+    would only cost create time."""
     gc.disable()
     code = main()
     if WARMUP_VARIABLE in posix.environ:  # the launcher's helper, if create or exec did not end it

@@ -14,7 +14,7 @@ needs to find it (pyoci.state's cleanup.json), so `delete --force` removes
 whatever it got to.  The steps.reached calls mark those steps for the tests.
 """
 import posix  # not os: see pyoci.paths
-import _signal as signal  # not `signal`, which builds enums (a few ms per command)
+import _signal as signal  # not `signal`, which builds enums on import (see bench/README.md)
 import sys
 import time
 

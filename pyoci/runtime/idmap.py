@@ -91,8 +91,8 @@ def _run(args):
     """(exit status, stdout and stderr) of args, with stdin on /dev/null, an
     empty environment and no descriptor of ours but the output pipe (the
     helper is setuid root; --preserve-fds ones are the container's).
-    posix_spawn, not subprocess: importing that costs ~15 ms, on every
-    create that maps a /etc/subuid range (rootless podman's)."""
+    posix_spawn, not subprocess, whose import every create that maps a
+    /etc/subuid range (rootless podman's) would pay: see bench/README.md."""
     ours = [int(fd) for fd in posix.listdir("/proc/self/fd")]
     read_end, write_end = posix.pipe()
     try:

@@ -2,8 +2,8 @@
 --all, every process in its cgroup).
 
 Signal names: TERM, SIGTERM, term or 15 all name one signal.  They come
-from the C module `_signal`: `signal` builds an enum of them, which costs
-`kill` more than everything else it does.
+from the C module `_signal`: `signal` builds an enum of them on import, a
+cost `kill` need not pay (see bench/README.md).
 
 The pid is checked against its recorded start time first, so a pid the
 kernel has reused is never signalled.  SIGKILL also thaws a paused

@@ -68,7 +68,7 @@ def release(container, connect):
 
 
 def _socket_connect(name):
-    import _socket  # not `socket`, which imports enum: a few ms on every start
+    import _socket  # not `socket`, which imports enum on every start (see bench/README.md)
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     try:

@@ -1,7 +1,7 @@
 """Waiting for a container's process while passing it our signals (run,
 exec), and its exit status as a shell reports it."""
 import posix  # not os: see pyoci.paths
-import _signal as signal  # not `signal`, which builds enums (a few ms per command)
+import _signal as signal  # not `signal`, which builds enums on import (see bench/README.md)
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
              signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)

@@ -1,4 +1,4 @@
-"""The --log file (pyoci.log): one record per line whatever a message
+"""The --log file (pyoci.log_records): one record per line whatever a message
 holds, and never written through a symlink planted at its name."""
 from pyoci.log import Log
 
