@@ -1,7 +1,7 @@
 """The `pattern`s of spec/*.json, as named predicates (create).
 
-`import re` pulls in enum, functools and collections: 10-17 ms of a create,
-more than the whole rest of validation.  The schemas use eight patterns,
+`import re` pulls in enum, functools and collections, which would cost a
+create more than the whole rest of validation (bench/README.md).  The schemas use eight patterns,
 each simple enough to say in a few string operations, so each is written out
 here by hand and PREDICATES maps the pattern's exact text to it.  The
 generated check (pyoci.spec.validator) calls these by name, and the
