@@ -105,7 +105,7 @@ def _idmapped_trees(plan):
         for i, st in enumerate(plan.steps):
             if st.op == "ATTACH_MOUNT":
                 source, _dest, uid_map, gid_map = st.s
-                fd = lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), st.n[2], st.n[3])
+                fd = idmapped_tree(source, uid_map, gid_map, st.n[2], st.n[3])
                 if fd < 0:
                     # EINVAL from mount_setattr: a filesystem the kernel cannot idmap (tmpfs before 6.3, overlay before 5.19).
                     why = " (this kernel cannot idmap mounts of that filesystem)" if -fd == 22 else ""
@@ -214,6 +214,18 @@ def _checked(result, what):
     if result < 0:
         raise OSError(-result, posix.strerror(-result), what)
     return result
+
+
+def idmapped_tree(source, uid_map, gid_map, recursive, idmap_all):
+    """pyoci_idmapped_tree (shim.h): the fd of a detached idmapped copy of
+    the mount at source, or -errno."""
+    return lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), recursive, idmap_all)
+
+
+def attach_device_program(cgroup_dir, code, replacing, sole):
+    """pyoci_device_program_attach (shim.h): the program's id, or -errno."""
+    return lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8, replacing,
+                                           int(sole))
 
 
 def set_subreaper():

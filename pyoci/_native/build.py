@@ -27,15 +27,9 @@ def _sources(*names):
 ffibuilder = FFI()
 # The header holds only declarations cffi's parser understands.
 ffibuilder.cdef(_read("shim.h"))
-# The kernel's rlimit numbers, which differ between architectures: the plan
-# takes them from the C headers here (the resource module is one more
-# shared library to load on every create).
-RLIMITS = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
-           "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
-ffibuilder.cdef("".join(f"#define RLIMIT_{name} ...\n" for name in RLIMITS))
 ffibuilder.set_source(
     "pyoci._native._shim",
-    '#include <sys/resource.h>\n#include "shim.h"',
+    '#include "shim.h"',
     sources=_sources("shim.c", "devices.c", "sockets.c"),
     include_dirs=[HERE],
     extra_compile_args=COMPILE_ARGS,

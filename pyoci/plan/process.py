@@ -7,17 +7,16 @@ uid/gid switch so the wanted capabilities survive it; then the five sets, no_new
 cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
-from pyoci._native._shim import lib
+from pyoci._constants import RLIMITS
 from pyoci.errors import ConfigError
 from pyoci.plan.tuning import compile_tuning, exec_cpu_affinity
 from pyoci.security import capabilities
 
 
 def rlimit_number(name, field):
-    number = getattr(lib, name, None) if name.startswith("RLIMIT_") else None
-    if number is None:
+    if name not in RLIMITS:
         raise ConfigError(f"{field}: unknown rlimit {name!r}")
-    return number
+    return RLIMITS[name]
 
 
 def compile_rlimits(plan, process):
