@@ -193,20 +193,22 @@ def compile_mount(plan, mount, index, bundle, container_maps=None):
         raise ConfigError(f"{field}.options: {COPY_UP} needs a tmpfs mount")
     data = ",".join(opts.data) or None
     if idmap:
-        # The tree is made idmapped by the parent (see pyoci_idmapped_tree); n0 becomes its fd.
-        plan.add("ATTACH_MOUNT", f"{label}: idmapped bind",
-                 n=(0, is_file, int(bool(flags & MS_REC)), int(opts.idmap is True)), s=(source, dest) + idmap)
+        # The parent makes the idmapped tree (pyoci.native opens it into tree).
+        plan.add("ATTACH_MOUNT", f"{label}: idmapped bind", source=source, dest=dest, uid_map=idmap[0],
+                 gid_map=idmap[1], is_file=is_file, recursive=int(bool(flags & MS_REC)),
+                 idmap_all=int(opts.idmap is True))
     else:
         step = f"{label}: mount" + (f" ({COPY_UP})" if opts.copy_up else "")
-        plan.add("MOUNT", step, n=(flags, is_file, int(opts.copy_up)), s=(source, dest, None if opts.is_bind else kind, data))
+        plan.add("MOUNT", step, source=source, dest=dest, fstype=None if opts.is_bind else kind, data=data,
+                 flags=flags, is_file=is_file, copy_up=int(opts.copy_up))
     # A bind ignores every flag but MS_REC: the rest needs a remount.
     remount_flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     if opts.is_bind and remount_flags:
-        plan.add("REMOUNT", f"{label}: remount", n=(remount_flags,), s=(None, dest))
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=remount_flags)
     for prop in opts.propagation:
-        plan.add("PROPAGATE", f"{label}: propagation", n=(prop,), s=(None, dest))
+        plan.add("PROPAGATE", f"{label}: propagation", dest=dest, flags=prop)
     if opts.attr_set or opts.attr_clr:
-        plan.add("SETATTR", f"{label}: mount_setattr", n=(opts.attr_set, opts.attr_clr, 0), s=(None, dest))
+        plan.add("SETATTR", f"{label}: mount_setattr", dest=dest, attr_set=opts.attr_set, attr_clr=opts.attr_clr)
 
 
 def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
@@ -219,15 +221,16 @@ def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
     flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     binds = cgroup_binds(dest, cgroup_dirs, hierarchies)
     if binds[0][1] == dest:
-        plan.add("MOUNT", f"{label}: bind cgroup2", n=(MS_BIND, 0), s=(binds[0][0], dest, None, None))
-        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+        plan.add("MOUNT", f"{label}: bind cgroup2", source=binds[0][0], dest=dest, flags=MS_BIND)
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=flags)
         return
-    plan.add("MOUNT", f"{label}: mount tmpfs", n=(flags & ~MS_RDONLY, 0), s=("tmpfs", dest, "tmpfs", "mode=755"))
+    plan.add("MOUNT", f"{label}: mount tmpfs", source="tmpfs", dest=dest, fstype="tmpfs",
+             data="mode=755", flags=flags & ~MS_RDONLY)
     for source, sub in binds:
-        plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(source, sub, None, None))
-        plan.add("REMOUNT", f"{label}: remount {sub}", n=(flags,), s=(None, sub))
+        plan.add("MOUNT", f"{label}: bind {sub}", source=source, dest=sub, flags=MS_BIND)
+        plan.add("REMOUNT", f"{label}: remount {sub}", dest=sub, flags=flags)
     if flags & MS_RDONLY:
-        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=flags)
 
 
 def cgroup_binds(dest, cgroup_dirs, hierarchies):
