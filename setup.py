@@ -45,7 +45,8 @@ def man_build_dir(command):
 class BuildPackage(build_py):
     """Ship spec/*.json (the schema pyoci validates against) as pyoci/schema,
     config-schema.json's validator as pyoci/spec/config_schema.py, the
-    commit as pyoci/_build_info.py, and the modules compiled into pyoci's
+    kernel constants as pyoci/_constants.py, the commit as
+    pyoci/_build_info.py, and the modules compiled into pyoci's
     module archive; write the man pages for InstallManPages."""
 
     def run(self):
@@ -58,6 +59,7 @@ class BuildPackage(build_py):
                 shutil.copy(os.path.join("spec", name), target)
         sys.path.insert(0, HERE)  # the build's own tools, from the source tree
         from pyoci import module_archive
+        from pyoci._native import constants
         from pyoci.cli import manpages
         from pyoci.spec.load import read_schema
         from pyoci.spec.validator import SchemaError, generate
@@ -68,6 +70,8 @@ class BuildPackage(build_py):
             raise DistutilsError(f"spec/config-schema.json: {e}") from None
         with open(os.path.join(package, "spec", "config_schema.py"), "w") as f:
             f.write('"""config-schema.json\'s check, generated at build time by pyoci.spec.validator."""\n' + source)
+        with open(os.path.join(package, "_constants.py"), "w") as f:
+            f.write(constants.generate())
         with open(os.path.join(package, "_build_info.py"), "w") as f:
             f.write('"""What `pyoci --version` says of the build, written by setup.py."""\n'
                     f"COMMIT = {source_commit()!r}\n")

@@ -11,19 +11,19 @@ from pyoci.spec.load import read_schema
 def seccomp_features(schema_defs):
     """What pyoci compiles, and of that what the running kernel (actions,
     flags) and libseccomp (architectures) take."""
-    from pyoci._native._seccomp import lib
+    from pyoci.security import libseccomp
     from pyoci.security.seccomp import ACTIONS, FLAGS, NEW_LISTENER, OPERATORS, libseccomp_arch
 
     def supported(flag):
         # The kernel takes WAIT_KILLABLE_RECV only with a notify listener.
         extra = NEW_LISTENER if flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" else 0
-        return lib.pyoci_seccomp_flags_supported(FLAGS[flag] | extra)
+        return libseccomp.flags_supported(FLAGS[flag] | extra)
 
     return {
         "enabled": True,
-        "actions": sorted(a for a, value in ACTIONS.items() if lib.pyoci_seccomp_action_available(value)),
+        "actions": sorted(a for a, value in ACTIONS.items() if libseccomp.action_available(value)),
         "operators": sorted(OPERATORS),
-        "archs": [a for a in schema_defs["seccompArch"]["enum"] if lib.pyoci_seccomp_arch_known(libseccomp_arch(a).encode())],
+        "archs": [a for a in schema_defs["seccompArch"]["enum"] if libseccomp.arch_known(libseccomp_arch(a))],
         "knownFlags": sorted(FLAGS),
         "supportedFlags": sorted(f for f in FLAGS if supported(f)),
     }

@@ -12,6 +12,7 @@ import sys
 from pyoci import sync
 from pyoci._native._shim import ffi, lib
 from pyoci.errors import PyociError
+from pyoci.plan import ops
 
 EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
 # Paths reach pyoci decoded as os.fsdecode decodes (argv, readlink, mountinfo):
@@ -48,10 +49,27 @@ class _Packer:
         self.keep.append(arr)
         return arr
 
-    def raw(self, ctype, values):
-        arr = ffi.new(ctype, values)
+    def gids(self, values):
+        arr = ffi.new("unsigned int[]", values)  # gid_t
         self.keep.append(arr)
         return ffi.cast("char *", arr)
+
+
+def pack_step(c, st, pk, **given):
+    """Fill the struct pyoci_step c from st, each field into the slot
+    pyoci.plan.ops gives it (where shim.c's accessors read it); given:
+    fields known only now, the FD ones."""
+    c.op = ops.CODES[st.op]
+    for name, kind in ops.OPS[st.op].items():
+        value = given[name] if name in given else st.get(name)
+        member, index = ops.slot(st.op, name)
+        if kind in (ops.ARGV, ops.ENVP):
+            setattr(c, member, ffi.NULL if value is None else pk.strv(value))
+        elif kind in (ops.INT, ops.FD):
+            c.n[index] = value
+        else:
+            c.s[index] = pk.gids(value) if kind == ops.GIDS and value is not None else pk.cstr(value)
+    c.label = pk.cstr(st.label)
 
 
 def close_ranges(keep, limit=0xFFFFFFFF):
@@ -104,8 +122,7 @@ def _idmapped_trees(plan):
     try:
         for i, st in enumerate(plan.steps):
             if st.op == "ATTACH_MOUNT":
-                source, _dest, uid_map, gid_map = st.s
-                fd = lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), st.n[2], st.n[3])
+                fd = idmapped_tree(st.source, st.uid_map, st.gid_map, st.recursive, st.idmap_all)
                 if fd < 0:
                     # EINVAL from mount_setattr: a filesystem the kernel cannot idmap (tmpfs before 6.3, overlay before 5.19).
                     why = " (this kernel cannot idmap mounts of that filesystem)" if -fd == 22 else ""
@@ -134,20 +151,7 @@ def _spawn(plan, launch, pk, sync_fd, start_fd, trees):
 
     steps = ffi.new("struct pyoci_step[]", max(len(plan.steps), 1))
     for i, st in enumerate(plan.steps):
-        c = steps[i]
-        c.op = getattr(lib, "PYOCI_OP_" + st.op)
-        for j, v in enumerate(st.n):
-            c.n[j] = v
-        if i in trees:
-            c.n[0] = trees[i]
-        for j, v in enumerate(st.s):
-            c.s[j] = pk.cstr(v)
-        if st.gids is not None:
-            c.s[0] = pk.raw("unsigned int[]", st.gids)
-        if st.argv is not None:
-            c.argv = pk.strv(st.argv)
-            c.envp = pk.strv(st.envp or [])
-        c.label = pk.cstr(st.label)
+        pack_step(steps[i], st, pk, **({"tree": trees[i]} if i in trees else {}))
     launch.steps = steps
     launch.nsteps = len(plan.steps)
 
@@ -214,6 +218,18 @@ def _checked(result, what):
     if result < 0:
         raise OSError(-result, posix.strerror(-result), what)
     return result
+
+
+def idmapped_tree(source, uid_map, gid_map, recursive, idmap_all):
+    """pyoci_idmapped_tree (shim.h): the fd of a detached idmapped copy of
+    the mount at source, or -errno."""
+    return lib.pyoci_idmapped_tree(source.encode(), uid_map.encode(), gid_map.encode(), recursive, idmap_all)
+
+
+def attach_device_program(cgroup_dir, code, replacing, sole):
+    """pyoci_device_program_attach (shim.h): the program's id, or -errno."""
+    return lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8, replacing,
+                                           int(sole))
 
 
 def set_subreaper():

@@ -2,9 +2,12 @@
 
 Run at install time (setup.py's cffi_modules); produces pyoci._native._shim
 and pyoci._native._seccomp.  The declarations come from the headers
-themselves (shim.h, seccomp_shim.h) so C and Python never disagree.
+themselves (shim.h, seccomp_shim.h) so C and Python never disagree, and
+ops.h, the plan's operations as shim.c reads them, is generated here first
+from their one declaration, pyoci/plan/ops.py.
 """
 import os
+import runpy
 
 from cffi import FFI
 
@@ -24,19 +27,29 @@ def _sources(*names):
     return [os.path.relpath(os.path.join(HERE, name)) for name in names]
 
 
+def _write(name, text):
+    """Write name unless it already holds text: its time tells the build whether to recompile."""
+    path = os.path.join(HERE, name)
+    if not os.path.exists(path) or _read(name) != text:
+        with open(path, "w") as f:
+            f.write(text)
+
+
+# The op table, loaded on its own: pyoci need not be importable yet.
+OPS = runpy.run_path(os.path.join(HERE, os.pardir, "plan", "ops.py"))
+_write("ops.h", OPS["c_header"]())
+
 ffibuilder = FFI()
 # The header holds only declarations cffi's parser understands.
 ffibuilder.cdef(_read("shim.h"))
-# The kernel's rlimit numbers, which differ between architectures: the plan
-# takes them from the C headers here (the resource module is one more
-# shared library to load on every create).
-RLIMITS = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
-           "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
-ffibuilder.cdef("".join(f"#define RLIMIT_{name} ...\n" for name in RLIMITS))
+# The opcodes as the compiled shim has them, for a test to hold to the table.
+ffibuilder.cdef(OPS["c_enum"]())
 ffibuilder.set_source(
     "pyoci._native._shim",
-    '#include <sys/resource.h>\n#include "shim.h"',
+    '#include "shim.h"\n#include "ops.h"',
     sources=_sources("shim.c", "devices.c", "sockets.c"),
+    # ops.h changes alone when a field moves: the shim must be rebuilt then too.
+    depends=_sources("ops.h"),
     include_dirs=[HERE],
     extra_compile_args=COMPILE_ARGS,
 )

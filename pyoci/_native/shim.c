@@ -72,6 +72,7 @@
 #include <linux/seccomp.h>
 
 #include "shim.h"
+#include "ops.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -542,24 +543,25 @@ static int copy_tree(int src, int dst)
 
 /* ---- steps ---------------------------------------------------------------- */
 
-/* Mount s0 at s1.  With n2 (tmpcopyup) the directory under the new mount is
+/* Mount source at dest.  With copy_up (tmpcopyup) the directory under the new mount is
  * opened first: that fd still reaches what the mount hides, and its content
  * is copied into the new mount, reopened by path. */
 static int do_mount(const struct pyoci_step *st)
 {
     char target[64];
     int below = -1;
-    int fd = mkdir_all_in_root(st->s[1], (int)st->n[1]);
+    int fd = mkdir_all_in_root(OP_MOUNT_DEST(st), (int)OP_MOUNT_IS_FILE(st));
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
-    if (st->n[2] && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if (OP_MOUNT_COPY_UP(st) && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return close_keep_errno(-1, fd, -1);
-    int r = mount(st->s[0], target, st->s[2], (unsigned long)st->n[0], st->s[3]);
+    int r = mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
+                  OP_MOUNT_DATA(st));
     close_keep_errno(r, fd, -1);
     if (r < 0 || below < 0)
         return close_keep_errno(r, below, -1);
-    int top = open_in_root(st->s[1], O_RDONLY | O_DIRECTORY);
+    int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
     if (top < 0)
         return close_keep_errno(-1, below, -1);
     return close_keep_errno(copy_tree(below, top), below, top);
@@ -572,35 +574,38 @@ static int move_onto(int tree, int target)
     return close_keep_errno(r, tree, -1);
 }
 
-/* A detached tree from the parent (an idmapped bind) goes onto s1. */
+/* A detached tree from the parent (an idmapped bind) goes onto dest. */
 static int attach_mount(const struct pyoci_step *st)
 {
-    int tree = (int)st->n[0];
-    int target = mkdir_all_in_root(st->s[1], (int)st->n[1]);
+    int tree = OP_ATTACH_MOUNT_TREE(st);
+    int target = mkdir_all_in_root(OP_ATTACH_MOUNT_DEST(st), (int)OP_ATTACH_MOUNT_IS_FILE(st));
     if (target < 0)
         return close_keep_errno(-1, tree, -1);
     return close_keep_errno(move_onto(tree, target), target, -1);
 }
 
-/* Operations on a mount already made at s1: reopen it so the fd names the new mount. */
+/* Operations on a mount already made at dest: reopen it so the fd names the new mount. */
 static int on_mounted(const struct pyoci_step *st)
 {
     char target[64];
-    int fd = open_in_root(st->s[1], O_PATH);
+    const char *dest = st->op == PYOCI_OP_REMOUNT     ? OP_REMOUNT_DEST(st)
+                       : st->op == PYOCI_OP_PROPAGATE ? OP_PROPAGATE_DEST(st)
+                                                      : OP_SETATTR_DEST(st);
+    int fd = open_in_root(dest, O_PATH);
     int r;
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
     if (st->op == PYOCI_OP_REMOUNT) {
-        r = remount(target, (unsigned long)st->n[0]);
+        r = remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
     } else if (st->op == PYOCI_OP_PROPAGATE) {
-        r = mount(NULL, target, NULL, (unsigned long)st->n[0], NULL);
+        r = mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL);
     } else {
         struct shim_mount_attr attr;
         memset(&attr, 0, sizeof attr);
-        attr.attr_set = st->n[0];
-        attr.attr_clr = st->n[1];
-        attr.propagation = st->n[2];
+        attr.attr_set = OP_SETATTR_ATTR_SET(st);
+        attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
+        attr.propagation = OP_SETATTR_PROPAGATION(st);
         r = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
     }
     int e = errno;
@@ -614,19 +619,19 @@ static int do_mknod(const struct pyoci_step *st)
     char buf[PATH_MAX], target[64];
     const char *base;
     int r;
-    int dir = open_parent_in_root(st->s[1], buf, sizeof buf, &base);
+    int dir = open_parent_in_root(OP_MKNOD_DEST(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
-    if (st->n[4]) {
+    if (OP_MKNOD_BIND(st)) {
         /* In a user namespace mknod is refused: bind the host's device node instead. */
         r = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (r >= 0) {
             close(r);
-            int fd = open_in_root(st->s[1], O_PATH);
+            int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
             r = -1;
             if (fd >= 0) {
                 fd_path(target, sizeof target, fd);
-                r = mount(st->s[0], target, NULL, MS_BIND, NULL);
+                r = mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL);
                 int e = errno;
                 close(fd);
                 errno = e;
@@ -634,9 +639,9 @@ static int do_mknod(const struct pyoci_step *st)
         }
     } else {
         unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
-        r = mknodat(dir, base, (mode_t)st->n[0], (dev_t)st->n[1]);
+        r = mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st));
         if (r == 0)
-            r = fchownat(dir, base, (uid_t)st->n[2], (gid_t)st->n[3], AT_SYMLINK_NOFOLLOW);
+            r = fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW);
     }
     int e = errno;
     close(dir);
@@ -648,10 +653,10 @@ static int do_symlink(const struct pyoci_step *st)
 {
     char buf[PATH_MAX];
     const char *base;
-    int dir = open_parent_in_root(st->s[1], buf, sizeof buf, &base);
+    int dir = open_parent_in_root(OP_SYMLINK_LINK(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
-    int r = symlinkat(st->s[0], dir, base);
+    int r = symlinkat(OP_SYMLINK_TARGET(st), dir, base);
     if (r < 0 && errno == EEXIST)
         r = 0;
     int e = errno;
@@ -949,8 +954,9 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
  * that sends those to the agent blocks the init before the agent has it. */
 static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
-    struct sock_fprog prog = {.len = (unsigned short)st->n[0], .filter = (struct sock_filter *)(void *)st->s[0]};
-    unsigned int flags = (unsigned int)st->n[1];
+    struct sock_fprog prog = {.len = (unsigned short)OP_SECCOMP_LENGTH(st),
+                              .filter = (struct sock_filter *)(void *)OP_SECCOMP_PROGRAM(st)};
+    unsigned int flags = (unsigned int)OP_SECCOMP_FLAGS(st);
     if (!flags)
         return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
     int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
@@ -970,11 +976,11 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
     int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     if (slave < 0)
         return -1;
-    if (st->n[0] || st->n[1]) {
+    if (OP_CONSOLE_ROWS(st) || OP_CONSOLE_COLS(st)) {
         struct winsize ws;
         memset(&ws, 0, sizeof ws);
-        ws.ws_row = (unsigned short)st->n[0];
-        ws.ws_col = (unsigned short)st->n[1];
+        ws.ws_row = (unsigned short)OP_CONSOLE_ROWS(st);
+        ws.ws_col = (unsigned short)OP_CONSOLE_COLS(st);
         if (ioctl(master, TIOCSWINSZ, &ws) < 0)
             return -1;
     }
@@ -995,8 +1001,8 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
 
 static int keep_caps(const struct pyoci_step *st)
 {
-    unsigned long long bounding = st->n[0];
-    int last = (int)st->n[1];
+    unsigned long long bounding = OP_KEEP_CAPS_BOUNDING(st);
+    int last = (int)OP_KEEP_CAPS_LAST_CAP(st);
     for (int cap = 0; cap <= last; cap++) {
         if (bounding & (1ULL << cap))
             continue;
@@ -1011,9 +1017,9 @@ static int set_caps(const struct pyoci_step *st)
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     for (int i = 0; i < 2; i++) {
-        data[i].effective = (uint32_t)(st->n[0] >> (32 * i));
-        data[i].permitted = (uint32_t)(st->n[1] >> (32 * i));
-        data[i].inheritable = (uint32_t)(st->n[2] >> (32 * i));
+        data[i].effective = (uint32_t)(OP_CAPS_EFFECTIVE(st) >> (32 * i));
+        data[i].permitted = (uint32_t)(OP_CAPS_PERMITTED(st) >> (32 * i));
+        data[i].inheritable = (uint32_t)(OP_CAPS_INHERITABLE(st) >> (32 * i));
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
         return -1;
@@ -1022,7 +1028,7 @@ static int set_caps(const struct pyoci_step *st)
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return -1;
     for (int cap = 0; cap < 64; cap++)
-        if ((st->n[3] & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+        if ((OP_CAPS_AMBIENT(st) & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
             return -1;
     return 0;
 }
@@ -1092,7 +1098,7 @@ static int run_hook(const struct pyoci_step *st, int *status)
     if (pid == 0) {
         if (dup2(p[0], 0) < 0)
             _exit(127);
-        execve(st->s[0], st->argv, st->envp);
+        execve(OP_HOOK_PATH(st), OP_HOOK_ARGS(st), OP_HOOK_ENV(st));
         _exit(127);
     }
     close(p[0]);
@@ -1108,13 +1114,13 @@ static int run_hook(const struct pyoci_step *st, int *status)
     close(p[1]);
     signal(SIGPIPE, SIG_DFL);
 
-    if (st->n[0]) {
+    if (OP_HOOK_TIMEOUT(st)) {
         int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (pidfd >= 0) {
             struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
             int r;
             do
-                r = poll(&pfd, 1, (int)st->n[0] * 1000);
+                r = poll(&pfd, 1, (int)OP_HOOK_TIMEOUT(st) * 1000);
             while (r < 0 && errno == EINTR);
             close(pidfd);
             if (r == 0) {
@@ -1195,19 +1201,20 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     struct rlimit rl;
     switch (st->op) {
     case PYOCI_OP_UNSHARE:
-        return unshare((int)st->n[0]);
+        return unshare((int)OP_UNSHARE_FLAGS(st));
     case PYOCI_OP_JOIN_KEYRING:
         /* The container must not share the caller's session keyring; a
          * kernel without keys has nothing to share. */
-        if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, st->s[0]) < 0 && errno != ENOSYS)
+        if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, OP_JOIN_KEYRING_NAME(st)) < 0 && errno != ENOSYS)
             return -1;
         return 0;
     case PYOCI_OP_ROOT_PROPAGATION:
-        return mount(NULL, "/", NULL, (unsigned long)st->n[0], NULL);
+        return mount(NULL, "/", NULL, (unsigned long)OP_ROOT_PROPAGATION_FLAGS(st), NULL);
     case PYOCI_OP_BIND_ROOTFS:
-        if (st->n[0] && mount(st->s[0], st->s[0], NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (OP_BIND_ROOTFS_BIND(st)
+            && mount(OP_BIND_ROOTFS_ROOTFS(st), OP_BIND_ROOTFS_ROOTFS(st), NULL, MS_BIND | MS_REC, NULL) < 0)
             return -1;
-        rootfd = open(st->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        rootfd = open(OP_BIND_ROOTFS_ROOTFS(st), O_PATH | O_DIRECTORY | O_CLOEXEC);
         return rootfd < 0 ? -1 : 0;
     case PYOCI_OP_MOUNT:
         return do_mount(st);
@@ -1222,66 +1229,67 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_SYMLINK:
         return do_symlink(st);
     case PYOCI_OP_MAKE_PARENT_PRIVATE:
-        return mount(NULL, st->s[0], NULL, MS_PRIVATE, NULL);
+        return mount(NULL, OP_MAKE_PARENT_PRIVATE_PATH(st), NULL, MS_PRIVATE, NULL);
     case PYOCI_OP_SYNC:
-        send_msg(PYOCI_MSG_SYNC, i, 0, (int)st->n[0], 0, NULL);
+        send_msg(PYOCI_MSG_SYNC, i, 0, (int)OP_SYNC_PHASE(st), 0, NULL);
         wait_ack(l->sync_fd);
         return 0;
     case PYOCI_OP_HOOK:
         return run_hook(st, status);
     case PYOCI_OP_PIVOT_ROOT:
-        return do_pivot_root(st->s[0]);
+        return do_pivot_root(OP_PIVOT_ROOT_ROOTFS(st));
     case PYOCI_OP_CHROOT:
-        return do_chroot(st->s[0], (int)st->n[0]);
+        return do_chroot(OP_CHROOT_ROOTFS(st), (int)OP_CHROOT_MOVE(st));
     case PYOCI_OP_WRITE_FILE:
-        return write_proc_file(st->s[0], st->s[1]);
+        return write_proc_file(OP_WRITE_FILE_PATH(st), OP_WRITE_FILE_CONTENT(st));
     case PYOCI_OP_REOPEN_DEV_NULL:
         return reopen_dev_null();
     case PYOCI_OP_MASK_PATH:
-        return mask_path(st->s[0]);
+        return mask_path(OP_MASK_PATH_PATH(st));
     case PYOCI_OP_READONLY_PATH:
-        return readonly_path(st->s[0]);
+        return readonly_path(OP_READONLY_PATH_PATH(st));
     case PYOCI_OP_REMOUNT_ROOT_RO:
         return remount("/", MS_RDONLY);
     case PYOCI_OP_SETHOSTNAME:
-        return sethostname(st->s[0], strlen(st->s[0]));
+        return sethostname(OP_SETHOSTNAME_NAME(st), strlen(OP_SETHOSTNAME_NAME(st)));
     case PYOCI_OP_SETDOMAINNAME:
-        return setdomainname(st->s[0], strlen(st->s[0]));
+        return setdomainname(OP_SETDOMAINNAME_NAME(st), strlen(OP_SETDOMAINNAME_NAME(st)));
     case PYOCI_OP_LOOPBACK_UP:
         return loopback_up();
     case PYOCI_OP_SETRLIMIT:
-        rl.rlim_cur = (rlim_t)st->n[1];
-        rl.rlim_max = (rlim_t)st->n[2];
-        return prlimit(0, (int)st->n[0], &rl, NULL);
+        rl.rlim_cur = (rlim_t)OP_SETRLIMIT_SOFT(st);
+        rl.rlim_max = (rlim_t)OP_SETRLIMIT_HARD(st);
+        return prlimit(0, (int)OP_SETRLIMIT_RESOURCE(st), &rl, NULL);
     case PYOCI_OP_SCHED_SETATTR:
-        return (int)syscall(SYS_sched_setattr, 0, st->s[0], 0);
+        return (int)syscall(SYS_sched_setattr, 0, OP_SCHED_SETATTR_ATTR(st), 0);
     case PYOCI_OP_IOPRIO:
-        return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)st->n[0]);
+        return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)OP_IOPRIO_VALUE(st));
     case PYOCI_OP_PERSONALITY:
-        return personality((unsigned long)st->n[0]) < 0 ? -1 : 0;
+        return personality((unsigned long)OP_PERSONALITY_PERSONA(st)) < 0 ? -1 : 0;
     case PYOCI_OP_MEMPOLICY:
-        return (int)syscall(SYS_set_mempolicy, (int)st->n[0], st->s[0], (unsigned long)st->n[1]);
+        return (int)syscall(SYS_set_mempolicy, (int)OP_MEMPOLICY_MODE(st), OP_MEMPOLICY_NODES(st),
+                            (unsigned long)OP_MEMPOLICY_MAXNODE(st));
     case PYOCI_OP_CONSOLE:
         return do_console(l, i, st);
     case PYOCI_OP_CHDIR:
-        return chdir(st->s[0]);
+        return chdir(OP_CHDIR_PATH(st));
     case PYOCI_OP_UMASK:
-        umask((mode_t)st->n[0]);
+        umask((mode_t)OP_UMASK_MASK(st));
         return 0;
     case PYOCI_OP_KEEP_CAPS:
         return keep_caps(st);
     case PYOCI_OP_SETGROUPS:
-        return setgroups((size_t)st->n[0], (const gid_t *)(const void *)st->s[0]);
+        return setgroups((size_t)OP_SETGROUPS_COUNT(st), OP_SETGROUPS_GIDS(st));
     case PYOCI_OP_SETID:
-        if (setresgid((gid_t)st->n[1], (gid_t)st->n[1], (gid_t)st->n[1]) < 0)
+        if (setresgid((gid_t)OP_SETID_GID(st), (gid_t)OP_SETID_GID(st), (gid_t)OP_SETID_GID(st)) < 0)
             return -1;
-        return setresuid((uid_t)st->n[0], (uid_t)st->n[0], (uid_t)st->n[0]);
+        return setresuid((uid_t)OP_SETID_UID(st), (uid_t)OP_SETID_UID(st), (uid_t)OP_SETID_UID(st));
     case PYOCI_OP_CAPS:
         return set_caps(st);
     case PYOCI_OP_NO_NEW_PRIVS:
         return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     case PYOCI_OP_RESOLVE_EXEC:
-        return resolve_exec(st->s[0], st->s[1]);
+        return resolve_exec(OP_RESOLVE_EXEC_PROGRAM(st), OP_RESOLVE_EXEC_PATH(st));
     case PYOCI_OP_WAIT_START:
         wait_start(l);
         return 0;
@@ -1290,7 +1298,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
     case PYOCI_OP_CLOSE_ON_EXEC:
         return close_on_exec(l);
     case PYOCI_OP_EXEC:
-        execve(exec_path, st->argv, st->envp);
+        execve(exec_path, OP_EXEC_ARGS(st), OP_EXEC_ENV(st));
         return -1;
     }
     errno = EINVAL;

@@ -10,55 +10,6 @@
  * preprocessor conditionals.
  */
 
-/* Step opcodes.  Each step carries its arguments in n[], s[], argv, envp and
- * a label naming the config field it came from, used in error messages. */
-enum pyoci_op {
-    PYOCI_OP_UNSHARE = 1,          /* n0: CLONE_NEW* flags (the cgroup namespace, once in its cgroups) */
-    PYOCI_OP_JOIN_KEYRING,         /* s0: name of a new session keyring (unless --no-new-keyring) */
-    PYOCI_OP_ROOT_PROPAGATION,     /* n0: MS_* flags applied to "/" */
-    PYOCI_OP_BIND_ROOTFS,          /* s0: rootfs (absolute host path); n0 1=bind it onto itself, then open it */
-    PYOCI_OP_MOUNT,                /* s0 source, s1 dest in rootfs, s2 type, s3 data; n0 flags; n1 1=dest is a file;
-                                      n2 1=copy what the mount hides into it (tmpcopyup) */
-    PYOCI_OP_ATTACH_MOUNT,         /* n0 fd of a detached mount tree (pyoci_idmapped_tree), s1 dest in
-                                      rootfs, n1 1=dest is a file; closes the fd */
-    PYOCI_OP_REMOUNT,              /* s1 dest; n0 flags (MS_REMOUNT|MS_BIND added) */
-    PYOCI_OP_PROPAGATE,            /* s1 dest; n0 propagation flags */
-    PYOCI_OP_SETATTR,              /* s1 dest; n0 attr_set, n1 attr_clr, n2 propagation (mount_setattr, recursive) */
-    PYOCI_OP_MKNOD,                /* s1 dest; n0 mode (type|perm), n1 dev_t, n2 uid, n3 gid; n4 1=bind host s0 instead */
-    PYOCI_OP_SYMLINK,              /* s0 link target, s1 link path in rootfs */
-    PYOCI_OP_MAKE_PARENT_PRIVATE,  /* s0: mount point to make private (so pivot_root works) */
-    PYOCI_OP_SYNC,                 /* tell parent n0 (phase), wait; reply may carry the state json */
-    PYOCI_OP_HOOK,                 /* s0 path, argv, envp, n0 timeout seconds (0 = none); stdin = state */
-    PYOCI_OP_PIVOT_ROOT,           /* s0 rootfs */
-    PYOCI_OP_CHROOT,               /* s0 rootfs; n0 1=move it onto "/" first (--no-pivot), 0=chroot only */
-    PYOCI_OP_WRITE_FILE,           /* s0 path, s1 content: a procfs file (sysctl, AppArmor attr) */
-    PYOCI_OP_REOPEN_DEV_NULL,      /* fds 0-2 that are a /dev/null become the new root's /dev/null */
-    PYOCI_OP_MASK_PATH,            /* s0 path (after pivot_root) */
-    PYOCI_OP_READONLY_PATH,        /* s0 path (after pivot_root) */
-    PYOCI_OP_REMOUNT_ROOT_RO,      /* root.readonly */
-    PYOCI_OP_SETHOSTNAME,          /* s0 */
-    PYOCI_OP_SETDOMAINNAME,        /* s0 */
-    PYOCI_OP_LOOPBACK_UP,          /* bring up lo in a new network namespace */
-    PYOCI_OP_SETRLIMIT,            /* n0 resource, n1 soft, n2 hard */
-    PYOCI_OP_SCHED_SETATTR,        /* s0 struct sched_attr, packed by Python (its first field is its size) */
-    PYOCI_OP_IOPRIO,               /* n0 ioprio value (class << 13 | level) for this process */
-    PYOCI_OP_PERSONALITY,          /* n0 persona */
-    PYOCI_OP_MEMPOLICY,            /* n0 mode | flags, n1 maxnode, s0 node mask (unsigned longs) or NULL */
-    PYOCI_OP_CONSOLE,              /* n0 rows, n1 cols: open a pty, send master, slave becomes stdio */
-    PYOCI_OP_CHDIR,                /* s0 */
-    PYOCI_OP_UMASK,                /* n0 */
-    PYOCI_OP_KEEP_CAPS,            /* n0 bounding set: drop the rest, keep caps over setuid */
-    PYOCI_OP_SETGROUPS,            /* n0 count, s0 = (gid_t *) cast */
-    PYOCI_OP_SETID,                /* n0 uid, n1 gid */
-    PYOCI_OP_CAPS,                 /* n0 effective, n1 permitted, n2 inheritable, n3 ambient */
-    PYOCI_OP_NO_NEW_PRIVS,
-    PYOCI_OP_RESOLVE_EXEC,         /* s0 program, s1 PATH value: resolved now so a bad args[0] fails create */
-    PYOCI_OP_WAIT_START,           /* tell parent we are ready, block until `start` */
-    PYOCI_OP_SECCOMP,              /* n0 instructions in the BPF program s0, n1 SECCOMP_FILTER_FLAG_* */
-    PYOCI_OP_CLOSE_ON_EXEC,        /* every fd past stdio and keep_fds closes at execve; the kept ones stay */
-    PYOCI_OP_EXEC                  /* argv, envp: execve the program resolved by RESOLVE_EXEC */
-};
-
 /* The sync channel (pyoci/sync.py is its Python side).  Each message is
  * one SOCK_SEQPACKET packet that starts with its type and length, and a
  * packet of any other length, or one the receiver's buffer cut short, is an
@@ -101,6 +52,12 @@ struct pyoci_reply {
 
 #define PYOCI_CHUNK 65536
 
+/* One step of the plan: its opcode (enum pyoci_op) and arguments, and a
+ * label naming the config field it came from, for error messages.  Which
+ * argument goes in which member is declared once, per operation and by
+ * name, in pyoci/plan/ops.py: the build generates ops.h from it (the enum,
+ * and the OP_<OP>_<FIELD>(st) accessors shim.c reads a step with), and
+ * pyoci.native packs a step by the same table. */
 struct pyoci_step {
     int op;
     unsigned long long n[5];

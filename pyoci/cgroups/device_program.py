@@ -107,11 +107,9 @@ def attach(cgroup_dir, rules, replacing=None, sole=False):
     attached) where that is attached there; sole (a cgroup pyoci made): in
     place of every other one there, so that one an update killed before it
     recorded its id does not stay.  Returns the new program's id."""
-    from pyoci._native._shim import ffi, lib
+    from pyoci.native import attach_device_program
 
-    code = program(rules)
-    result = lib.pyoci_device_program_attach(cgroup_dir.encode(), ffi.from_buffer(code), len(code) // 8,
-                                             replacing or 0, int(sole))
+    result = attach_device_program(cgroup_dir, program(rules), replacing or 0, sole)
     if result < 0:
         import posix
 

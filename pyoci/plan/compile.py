@@ -49,16 +49,16 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
     if own_mount_ns:
         # An unbindable tree cannot be bind-mounted: keep it private until after pivot_root.
         before = m.MS_PRIVATE | m.MS_REC if prop & m.MS_UNBINDABLE else prop
-        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", n=(before,))
+        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}", flags=before)
         if prop & m.MS_SHARED:
             # pivot_root refuses a new root whose parent mount is shared.
             plan.add("MAKE_PARENT_PRIVATE", "linux.rootfsPropagation shared: parent mount",
-                     s=(parent_mount_point(rootfs),))
-        plan.add("BIND_ROOTFS", f"root.path {rootfs}: bind mount", n=(1,), s=(rootfs,))
+                     path=parent_mount_point(rootfs))
+        plan.add("BIND_ROOTFS", f"root.path {rootfs}: bind mount", rootfs=rootfs, bind=1)
     else:
         # The host's mount namespace: only a read-only root needs a mount of its own.
         readonly = int(bool(config["root"].get("readonly")))
-        plan.add("BIND_ROOTFS", f"root.path {rootfs}: open", n=(readonly,), s=(rootfs,))
+        plan.add("BIND_ROOTFS", f"root.path {rootfs}: open", rootfs=rootfs, bind=readonly)
     # What an idmap mount without mappings of its own takes: a new user namespace's.
     new_userns = namespace_types(config).get("user", "") is None and linux.get("uidMappings")
     container_maps = (linux["uidMappings"], linux.get("gidMappings", [])) if new_userns else None
@@ -74,7 +74,7 @@ def compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
     in_userns = "user" in namespace_types(config)
     compile_devices(plan, config, dev_is_host_bind, in_userns)
     if "/dev/pts" in dests and not dev_is_host_bind:
-        plan.add("SYMLINK", "/dev/ptmx: symlink", s=("pts/ptmx", "/dev/ptmx"))
+        plan.add("SYMLINK", "/dev/ptmx: symlink", target="pts/ptmx", link="/dev/ptmx")
     return rootfs, prop_name, prop
 
 
@@ -92,49 +92,50 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     if plan.cgroupns_late:
         # A cgroup namespace's root is the cgroup its creator is in: make it
         # only after the parent has moved the init into the container's cgroups.
-        plan.add("UNSHARE", "linux.namespaces cgroup: unshare", n=(CLONE_NEWCGROUP,))
+        plan.add("UNSHARE", "linux.namespaces cgroup: unshare", flags=CLONE_NEWCGROUP)
 
     if new_keyring:
-        plan.add("JOIN_KEYRING", "--no-new-keyring not given: new session keyring", s=("_ses." + container_id,))
+        plan.add("JOIN_KEYRING", "--no-new-keyring not given: new session keyring", name="_ses." + container_id)
     # The spec: a type not listed is the runtime's. Without a mount namespace
     # of its own the container mounts in the host's (delete takes them down)
     # and gets a chroot, never pivot_root or a propagation change on the host.
     own_mount_ns = plan.own_mount_ns = "mount" in types
     rootfs, prop_name, prop = compile_rootfs(plan, config, bundle, cgroup_dirs, hierarchies, own_mount_ns)
     if config.get("hostname") is not None:
-        plan.add("SETHOSTNAME", "hostname: sethostname", s=(config["hostname"],))
+        plan.add("SETHOSTNAME", "hostname: sethostname", name=config["hostname"])
     if config.get("domainname") is not None:
-        plan.add("SETDOMAINNAME", "domainname: setdomainname", s=(config["domainname"],))
+        plan.add("SETDOMAINNAME", "domainname: setdomainname", name=config["domainname"])
     if "network" in types and not types["network"]:
         plan.add("LOOPBACK_UP", "linux.namespaces network: loopback up")
 
-    plan.add("SYNC", "hooks.createRuntime", n=(SYNC_CREATE_RUNTIME,))
+    plan.add("SYNC", "hooks.createRuntime", phase=SYNC_CREATE_RUNTIME)
     for i, hook in enumerate(config.get("hooks", {}).get("createContainer", [])):
         add_hook(plan, hook, f"hooks.createContainer[{i}]")
 
     if not own_mount_ns:
-        plan.add("CHROOT", f"root.path {rootfs}: chroot (no mount namespace)", n=(0,), s=(rootfs,))
+        plan.add("CHROOT", f"root.path {rootfs}: chroot (no mount namespace)", rootfs=rootfs, move=0)
     elif no_pivot:
-        plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", n=(1,), s=(rootfs,))
+        plan.add("CHROOT", f"root.path {rootfs}: --no-pivot move mount and chroot", rootfs=rootfs, move=1)
     else:
-        plan.add("PIVOT_ROOT", f"root.path {rootfs}: pivot_root", s=(rootfs,))
+        plan.add("PIVOT_ROOT", f"root.path {rootfs}: pivot_root", rootfs=rootfs)
     # stdio that is the host's /dev/null (an engine's stdin) becomes the
     # container's, as runc does: a file on a host mount cannot be checkpointed.
     plan.add("REOPEN_DEV_NULL", "stdio: /dev/null of the container")
 
     for key, value in linux.get("sysctl", {}).items():
-        plan.add("WRITE_FILE", f"linux.sysctl.{key}: write", s=("/proc/sys/" + key.replace(".", "/"), value))
+        plan.add("WRITE_FILE", f"linux.sysctl.{key}: write", path="/proc/sys/" + key.replace(".", "/"),
+                 content=value)
     for i, path in enumerate(linux.get("readonlyPaths", [])):
-        plan.add("READONLY_PATH", f"linux.readonlyPaths[{i}] {path}: read-only bind", s=(path,))
+        plan.add("READONLY_PATH", f"linux.readonlyPaths[{i}] {path}: read-only bind", path=path)
     for i, path in enumerate(linux.get("maskedPaths", [])):
-        plan.add("MASK_PATH", f"linux.maskedPaths[{i}] {path}: mask", s=(path,))
+        plan.add("MASK_PATH", f"linux.maskedPaths[{i}] {path}: mask", path=path)
     if config["root"].get("readonly"):
         plan.add("REMOUNT_ROOT_RO", "root.readonly: remount")
     # The new "/" was bound while its parent had to be private (for
     # pivot_root), and unbindable would have stopped the binds above: give
     # the tree its configured propagation last.
     if own_mount_ns:
-        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}: final", n=(prop,))
+        plan.add("ROOT_PROPAGATION", f"linux.rootfsPropagation {prop_name}: final", flags=prop)
 
     # No SELinux on the hosts pyoci supports yet; engines set labels everywhere,
     # so skip them with a record rather than fail (as crun does).
@@ -145,7 +146,7 @@ def compile_plan(config, bundle, log, cgroup_dirs, hierarchies, no_pivot=False, 
     else:
         # create succeeds; start fails here, as the spec's lifecycle allows.
         plan.add("WAIT_START", "start")
-        plan.add("EXEC", "process: config.json has no process to start", argv=[], envp=[])
+        plan.add("EXEC", "process: config.json has no process to start", args=[], env=[])
     plan.oom_score_adj = (config.get("process") or {}).get("oomScoreAdj")
     return plan
 

@@ -52,12 +52,17 @@ def compile_devices(plan, config, dev_is_host_bind, in_userns):
         plan.add(
             "MKNOD",
             f"{field} {path}: mknod",
-            n=(mode, rdev, dev.get("uid", 0), dev.get("gid", 0), bind),
-            s=(path, path),
+            host=path,
+            dest=path,
+            mode=mode,
+            rdev=rdev,
+            uid=dev.get("uid", 0),
+            gid=dev.get("gid", 0),
+            bind=bind,
         )
     if not dev_is_host_bind:
         links = list(SYMLINKS)
         if paths.exists("/proc/kcore"):
             links.append(("/proc/kcore", "/dev/core"))
         for target, link in links:
-            plan.add("SYMLINK", f"{link}: symlink", s=(target, link))
+            plan.add("SYMLINK", f"{link}: symlink", target=target, link=link)

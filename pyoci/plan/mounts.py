@@ -8,30 +8,12 @@ bind becomes a bind plus a remount.
 """
 
 from pyoci import paths
+# The kernel's flags, from the headers at build time (pyoci/_native/constants.py).
+from pyoci._constants import (MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV,
+                              MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC,
+                              MS_RELATIME, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS,
+                              MS_UNBINDABLE)
 from pyoci.errors import ConfigError
-
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_SYNCHRONOUS = 0x10
-MS_REMOUNT = 0x20
-MS_MANDLOCK = 0x40
-MS_DIRSYNC = 0x80
-MS_NOSYMFOLLOW = 0x100
-MS_NOATIME = 0x400
-MS_NODIRATIME = 0x800
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_SILENT = 0x8000
-MS_UNBINDABLE = 0x20000
-MS_PRIVATE = 0x40000
-MS_SLAVE = 0x80000
-MS_SHARED = 0x100000
-MS_RELATIME = 0x200000
-MS_I_VERSION = 0x800000
-MS_STRICTATIME = 0x1000000
-MS_LAZYTIME = 0x2000000
 
 # option -> (clear?, flag)
 FLAG_OPTIONS = {
@@ -211,20 +193,22 @@ def compile_mount(plan, mount, index, bundle, container_maps=None):
         raise ConfigError(f"{field}.options: {COPY_UP} needs a tmpfs mount")
     data = ",".join(opts.data) or None
     if idmap:
-        # The tree is made idmapped by the parent (see pyoci_idmapped_tree); n0 becomes its fd.
-        plan.add("ATTACH_MOUNT", f"{label}: idmapped bind",
-                 n=(0, is_file, int(bool(flags & MS_REC)), int(opts.idmap is True)), s=(source, dest) + idmap)
+        # The parent makes the idmapped tree (pyoci.native opens it into tree).
+        plan.add("ATTACH_MOUNT", f"{label}: idmapped bind", source=source, dest=dest, uid_map=idmap[0],
+                 gid_map=idmap[1], is_file=is_file, recursive=int(bool(flags & MS_REC)),
+                 idmap_all=int(opts.idmap is True))
     else:
         step = f"{label}: mount" + (f" ({COPY_UP})" if opts.copy_up else "")
-        plan.add("MOUNT", step, n=(flags, is_file, int(opts.copy_up)), s=(source, dest, None if opts.is_bind else kind, data))
+        plan.add("MOUNT", step, source=source, dest=dest, fstype=None if opts.is_bind else kind, data=data,
+                 flags=flags, is_file=is_file, copy_up=int(opts.copy_up))
     # A bind ignores every flag but MS_REC: the rest needs a remount.
     remount_flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     if opts.is_bind and remount_flags:
-        plan.add("REMOUNT", f"{label}: remount", n=(remount_flags,), s=(None, dest))
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=remount_flags)
     for prop in opts.propagation:
-        plan.add("PROPAGATE", f"{label}: propagation", n=(prop,), s=(None, dest))
+        plan.add("PROPAGATE", f"{label}: propagation", dest=dest, flags=prop)
     if opts.attr_set or opts.attr_clr:
-        plan.add("SETATTR", f"{label}: mount_setattr", n=(opts.attr_set, opts.attr_clr, 0), s=(None, dest))
+        plan.add("SETATTR", f"{label}: mount_setattr", dest=dest, attr_set=opts.attr_set, attr_clr=opts.attr_clr)
 
 
 def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
@@ -237,15 +221,16 @@ def compile_cgroup_mount(plan, mount, index, cgroup_dirs, hierarchies):
     flags = opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)
     binds = cgroup_binds(dest, cgroup_dirs, hierarchies)
     if binds[0][1] == dest:
-        plan.add("MOUNT", f"{label}: bind cgroup2", n=(MS_BIND, 0), s=(binds[0][0], dest, None, None))
-        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+        plan.add("MOUNT", f"{label}: bind cgroup2", source=binds[0][0], dest=dest, flags=MS_BIND)
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=flags)
         return
-    plan.add("MOUNT", f"{label}: mount tmpfs", n=(flags & ~MS_RDONLY, 0), s=("tmpfs", dest, "tmpfs", "mode=755"))
+    plan.add("MOUNT", f"{label}: mount tmpfs", source="tmpfs", dest=dest, fstype="tmpfs",
+             data="mode=755", flags=flags & ~MS_RDONLY)
     for source, sub in binds:
-        plan.add("MOUNT", f"{label}: bind {sub}", n=(MS_BIND, 0), s=(source, sub, None, None))
-        plan.add("REMOUNT", f"{label}: remount {sub}", n=(flags,), s=(None, sub))
+        plan.add("MOUNT", f"{label}: bind {sub}", source=source, dest=sub, flags=MS_BIND)
+        plan.add("REMOUNT", f"{label}: remount {sub}", dest=sub, flags=flags)
     if flags & MS_RDONLY:
-        plan.add("REMOUNT", f"{label}: remount", n=(flags,), s=(None, dest))
+        plan.add("REMOUNT", f"{label}: remount", dest=dest, flags=flags)
 
 
 def cgroup_binds(dest, cgroup_dirs, hierarchies):

@@ -11,18 +11,10 @@ the container's init.
 import fcntl
 import posix  # not os: see pyoci.paths
 
+# type -> CLONE_NEW*, from the headers at build time (pyoci/_native/constants.py)
+from pyoci._constants import NAMESPACES as FLAGS
 from pyoci.errors import ConfigError
 
-FLAGS = {
-    "mount": 0x00020000,    # CLONE_NEWNS
-    "cgroup": 0x02000000,
-    "uts": 0x04000000,
-    "ipc": 0x08000000,
-    "user": 0x10000000,
-    "pid": 0x20000000,
-    "network": 0x40000000,
-    "time": 0x00000080,
-}
 # Joining order: user first (it decides what we may do in the others), mount
 # last (its paths were opened before, but keep the host view for the rest).
 JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")

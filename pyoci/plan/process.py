@@ -7,17 +7,16 @@ uid/gid switch so the wanted capabilities survive it; then the five sets, no_new
 cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
-from pyoci._native._shim import lib
+from pyoci._constants import RLIMITS
 from pyoci.errors import ConfigError
 from pyoci.plan.tuning import compile_tuning, exec_cpu_affinity
 from pyoci.security import capabilities
 
 
 def rlimit_number(name, field):
-    number = getattr(lib, name, None) if name.startswith("RLIMIT_") else None
-    if number is None:
+    if name not in RLIMITS:
         raise ConfigError(f"{field}: unknown rlimit {name!r}")
-    return number
+    return RLIMITS[name]
 
 
 def compile_rlimits(plan, process):
@@ -30,7 +29,8 @@ def compile_rlimits(plan, process):
         number = rlimit_number(rl["type"], f"{field}.type")
         if rl["soft"] > rl["hard"]:
             raise ConfigError(f"{field}: soft limit {rl['soft']} is above the hard limit {rl['hard']}")
-        plan.add("SETRLIMIT", f"{field} {rl['type']}: setrlimit", n=(number, rl["soft"], rl["hard"]))
+        plan.add("SETRLIMIT", f"{field} {rl['type']}: setrlimit", resource=number, soft=rl["soft"],
+                 hard=rl["hard"])
 
 
 def capability_masks(process, log):
@@ -54,8 +54,8 @@ def compile_user(plan, process, setgroups_allowed=True):
     uid, gid = user.get("uid", 0), user.get("gid", 0)
     if setgroups_allowed:
         plan.add("SETGROUPS", "process.user.additionalGids: setgroups",
-                 n=(len(user.get("additionalGids", [])),), gids=list(user.get("additionalGids", [])) or [0])
-    plan.add("SETID", f"process.user: setresgid {gid}/setresuid {uid}", n=(uid, gid))
+                 count=len(user.get("additionalGids", [])), gids=list(user.get("additionalGids", [])) or [0])
+    plan.add("SETID", f"process.user: setresgid {gid}/setresuid {uid}", uid=uid, gid=gid)
 
 
 def environment_path(env):
@@ -72,7 +72,8 @@ def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
     process = config["process"]
     if process.get("terminal"):
         size = process.get("consoleSize", {})
-        plan.add("CONSOLE", "process.terminal: console", n=(size.get("height", 0), size.get("width", 0)))
+        plan.add("CONSOLE", "process.terminal: console", rows=size.get("height", 0),
+                 cols=size.get("width", 0))
     compile_rlimits(plan, process)
     if process.get("apparmorProfile"):
         from pyoci.security.apparmor import add_profile_step
@@ -90,28 +91,32 @@ def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
     if seccomp and not load_early:
         from pyoci.security.seccomp import NEW_LISTENER
 
-        load_before_start = bool(seccomp.n[1] & NEW_LISTENER)
+        load_before_start = bool(seccomp.flags & NEW_LISTENER)
     if load_early:
         # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it
         # while the init still has it, before any capability is dropped, and
         # after the fd work a profile need not allow (close_range).
         plan.add("CLOSE_ON_EXEC", "fds: close on exec")
         plan.steps.append(seccomp)
-    plan.add("KEEP_CAPS", "process.capabilities.bounding: drop bounding set", n=(masks["bounding"], last))
+    plan.add("KEEP_CAPS", "process.capabilities.bounding: drop bounding set", bounding=masks["bounding"],
+             last_cap=last)
     compile_user(plan, process, setgroups_allowed)
     plan.add(
         "CAPS",
         "process.capabilities: capset",
-        n=(masks["effective"], masks["permitted"], masks["inheritable"], masks["ambient"]),
+        effective=masks["effective"],
+        permitted=masks["permitted"],
+        inheritable=masks["inheritable"],
+        ambient=masks["ambient"],
     )
     if process.get("noNewPrivileges"):
         plan.add("NO_NEW_PRIVS", "process.noNewPrivileges: prctl")
     umask = process.get("user", {}).get("umask", 0o022)
-    plan.add("UMASK", "process.user.umask", n=(umask,))
-    plan.add("CHDIR", f"process.cwd {process['cwd']}: chdir", s=(process["cwd"],))
+    plan.add("UMASK", "process.user.umask", mask=umask)
+    plan.add("CHDIR", f"process.cwd {process['cwd']}: chdir", path=process["cwd"])
     env = process.get("env", [])
     args = process["args"]
-    plan.add("RESOLVE_EXEC", f"process.args[0] {args[0]}: exec", s=(args[0], environment_path(env)))
+    plan.add("RESOLVE_EXEC", f"process.args[0] {args[0]}: exec", program=args[0], path=environment_path(env))
     if load_before_start:
         plan.steps.append(seccomp)
     if not for_exec:
@@ -124,7 +129,7 @@ def compile_process(plan, config, log, setgroups_allowed=True, for_exec=False):
         # As late as possible: a profile may block what the runtime itself
         # still needs (getcwd, the hooks' execve), never the program's start.
         plan.steps.append(seccomp)
-    plan.add("EXEC", f"process.args[0] {args[0]}: exec", argv=list(args), envp=list(env))
+    plan.add("EXEC", f"process.args[0] {args[0]}: exec", args=list(args), env=list(env))
 
 
 def seccomp_step(config, log):
@@ -135,15 +140,16 @@ def seccomp_step(config, log):
     from pyoci.security.seccomp import compile_profile
 
     program, flags = compile_profile(profile, log)
-    return Step("SECCOMP", "linux.seccomp: load filter", n=(len(program) // 8, flags), s=(program,))
+    return Step("SECCOMP", "linux.seccomp: load filter", length=len(program) // 8, flags=flags,
+                program=program)
 
 
 def add_hook(plan, hook, field):
     plan.add(
         "HOOK",
         f"{field} {hook['path']}",
-        n=(hook.get("timeout", 0),),
-        s=(hook["path"],),
-        argv=list(hook.get("args") or [hook["path"]]),
-        envp=list(hook.get("env", [])),
+        path=hook["path"],
+        timeout=hook.get("timeout", 0),
+        args=list(hook.get("args") or [hook["path"]]),
+        env=list(hook.get("env", [])),
     )

@@ -4,30 +4,51 @@ A Plan is the namespace work plus a flat list of Steps; each Step is one
 primitive the child performs in order, with a label naming the config field
 it came from so a failure reads "mounts[3] /proc: mount: operation not
 permitted".  Plain data: unit tests inspect it without root, and
-`create --dry-run` prints it.
+`create --dry-run` prints it.  The operations and their fields are
+pyoci.plan.ops's.
 """
+from pyoci.plan import ops
 
 
 class Step:
-    __slots__ = ("op", "label", "n", "s", "argv", "envp", "gids")
+    """One operation of pyoci.plan.ops with its fields by name; a field not
+    given is 0 (a number) or absent (NULL)."""
 
-    def __init__(self, op, label, n=(), s=(), argv=None, envp=None, gids=None):
+    __slots__ = ("op", "label", "fields")
+
+    def __init__(self, op, label, **fields):
+        unknown = set(fields) - set(ops.OPS[op])
+        if unknown:
+            raise TypeError(f"{op} has no field {', '.join(sorted(unknown))}")
         self.op = op
         self.label = label
-        self.n = tuple(n)
-        self.s = tuple(s)
-        self.argv = argv
-        self.envp = envp
-        self.gids = gids
+        self.fields = fields
+
+    def get(self, name):
+        """The value of field name (KeyError: op has no such field)."""
+        kind = ops.OPS[self.op][name]
+        return self.fields.get(name, 0 if kind == ops.INT else None)
+
+    def __getattr__(self, name):
+        if name in Step.__slots__:  # not set yet (a copy being made): no field lookup without op
+            raise AttributeError(name)
+        try:
+            return self.get(name)
+        except KeyError:
+            raise AttributeError(f"{self.op} has no field {name}") from None
 
     def describe(self):
         parts = [self.op]
-        parts += [repr(v) for v in self.s if v is not None and not isinstance(v, bytes)]
-        parts += [hex(v) if v > 9 else str(v) for v in self.n]
-        if self.argv is not None:
-            parts.append(repr(self.argv))
-        if self.gids is not None:
-            parts.append(repr(self.gids))
+        for name, value in self.fields.items():
+            if value is None:
+                continue
+            if isinstance(value, bytes):
+                value = f"<{len(value)} bytes>"
+            elif isinstance(value, int):
+                value = hex(value) if value > 9 else str(value)
+            else:
+                value = repr(value)
+            parts.append(f"{name}={value}")
         return " ".join(parts) + "  # " + self.label
 
     def __repr__(self):
@@ -53,8 +74,8 @@ class Plan:
         self.steps = []
         self.oom_score_adj = None
 
-    def add(self, op, label, **kw):
-        self.steps.append(Step(op, label, **kw))
+    def add(self, op, label, **fields):
+        self.steps.append(Step(op, label, **fields))
 
     def describe(self):
         lines = [

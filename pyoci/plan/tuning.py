@@ -63,7 +63,7 @@ def compile_scheduler(plan, process):
                            _flags(sched.get("flags", []), SCHED_FLAGS, "process.scheduler.flags"),
                            sched.get("nice", 0), sched.get("priority", 0), sched.get("runtime", 0),
                            sched.get("deadline", 0), sched.get("period", 0))
-    plan.add("SCHED_SETATTR", f"process.scheduler {policy}: sched_setattr", s=(attr,))
+    plan.add("SCHED_SETATTR", f"process.scheduler {policy}: sched_setattr", attr=attr)
 
 
 def compile_io_priority(plan, process):
@@ -71,7 +71,7 @@ def compile_io_priority(plan, process):
     if not prio:
         return
     value = IOPRIO_CLASSES[prio["class"]] << IOPRIO_CLASS_SHIFT | prio.get("priority", 0)
-    plan.add("IOPRIO", f"process.ioPriority {prio['class']}: ioprio_set", n=(value,))
+    plan.add("IOPRIO", f"process.ioPriority {prio['class']}: ioprio_set", value=value)
 
 
 def compile_personality(plan, linux):
@@ -81,7 +81,7 @@ def compile_personality(plan, linux):
     if persona.get("flags"):
         raise ConfigError(f"linux.personality.flags: {persona['flags'][0]!r}: the spec defines no flags")
     plan.add("PERSONALITY", f"linux.personality {persona['domain']}: personality",
-             n=(PERSONALITY_DOMAINS[persona["domain"]],))
+             persona=PERSONALITY_DOMAINS[persona["domain"]])
 
 
 def compile_memory_policy(plan, linux):
@@ -97,7 +97,8 @@ def compile_memory_policy(plan, linux):
         mask = sum(1 << n for n in nodes).to_bytes(8 * words, "little")
         # The kernel counts one bit fewer than maxnode says (set_mempolicy(2) BUGS).
         maxnode = 64 * words + 1
-    plan.add("MEMPOLICY", f"linux.memoryPolicy {policy['mode']}: set_mempolicy", n=(mode, maxnode), s=(mask,))
+    plan.add("MEMPOLICY", f"linux.memoryPolicy {policy['mode']}: set_mempolicy", mode=mode, maxnode=maxnode,
+             nodes=mask)
 
 
 def compile_tuning(plan, config):

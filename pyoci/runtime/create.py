@@ -426,8 +426,8 @@ def capability_hint(msg, plan):
 
     with open("/proc/self/status") as f:
         bounding = int(next(line for line in f if line.startswith("CapBnd:")).split()[1], 16)
-    effective, permitted, inheritable, _ambient = plan.steps[msg.step].n
-    missing = names((effective | permitted | inheritable) & ~bounding)
+    caps = plan.steps[msg.step]
+    missing = names((caps.effective | caps.permitted | caps.inheritable) & ~bounding)
     return f" ({', '.join(missing)} not in the runtime's bounding set)" if missing else ""
 
 

@@ -27,4 +27,4 @@ def add_profile_step(plan, profile, field):
     if not enabled():
         raise ConfigError(f"{field}: AppArmor is not enabled on this host")
     attr = OWN_ATTR if paths.exists(OWN_ATTR) else SHARED_ATTR
-    plan.add("WRITE_FILE", f"{field} {profile}: apply", s=(attr, f"exec {profile}"))
+    plan.add("WRITE_FILE", f"{field} {profile}: apply", path=attr, content=f"exec {profile}")

@@ -58,6 +58,21 @@ def syscall_number(name):
     return None if number == -1 else number
 
 
+def arch_known(name):
+    """Whether libseccomp knows the architecture name (its own spelling)."""
+    return bool(lib.pyoci_seccomp_arch_known(name.encode()))
+
+
+def action_available(action):
+    """Whether the running kernel takes the filter action."""
+    return bool(lib.pyoci_seccomp_action_available(action))
+
+
+def flags_supported(flags):
+    """Whether the running kernel takes the SECCOMP_FILTER_FLAG_* flags together."""
+    return bool(lib.pyoci_seccomp_flags_supported(flags))
+
+
 def version():
     """The loaded libseccomp's version, "major.minor.micro"."""
     loaded = ffi.new("unsigned int[3]")

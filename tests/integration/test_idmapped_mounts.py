@@ -42,9 +42,9 @@ def shared():
 def skip_unless_idmappable(path):
     """Skip, with the kernel's answer, where it cannot idmap a mount of
     path's filesystem (tmpfs before Linux 6.3: Debian 12's 6.1 in the v2 lane)."""
-    from pyoci._native._shim import lib
+    from pyoci.native import idmapped_tree
 
-    fd = lib.pyoci_idmapped_tree(path.encode(), b"0 1234 1", b"0 1234 1", 0, 0)
+    fd = idmapped_tree(path, "0 1234 1\n", "0 1234 1\n", 0, 0)
     if fd < 0:
         pytest.skip(f"Linux {os.uname().release} cannot idmap a mount of {path}'s filesystem: "
                     f"{os.strerror(-fd)}")

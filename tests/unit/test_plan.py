@@ -79,6 +79,10 @@ def one(plan, op):
     return found[0]
 
 
+def caps_of(step):
+    return step.effective, step.permitted, step.inheritable, step.ambient
+
+
 def first(plan, op):
     return ops(plan).index(op)
 
@@ -105,7 +109,7 @@ def test_only_new_namespaces_clone_them_all_but_cgroup(config, compile_):
     # The cgroup namespace comes first, by a step, once the init is in its cgroups.
     assert plan.cgroupns_late
     assert plan.steps[0].op == "UNSHARE"
-    assert plan.steps[0].n == (CLONE_NEWCGROUP,)
+    assert plan.steps[0].flags == CLONE_NEWCGROUP
     assert "cgroup" in plan.steps[0].label
 
 
@@ -190,7 +194,7 @@ def test_new_user_namespace(config, compile_):
     assert plan.gid_mappings == config["linux"]["gidMappings"]
     # mknod is refused in a user namespace: devices are host nodes bound in.
     for st in steps_of(plan, "MKNOD"):
-        assert st.n[4] == 1, st
+        assert st.bind == 1, st
 
 
 def _open_fds():
@@ -246,37 +250,38 @@ def test_labels_name_fields(config, compile_, bundle):
     plan = compile_(config)
     mounts = steps_of(plan, "MOUNT")
     assert mounts[0].label.startswith("mounts[0] /proc")
-    assert mounts[0].s[:3] == ("proc", "/proc", "proc")
+    assert (mounts[0].source, mounts[0].dest, mounts[0].fstype) == ("proc", "/proc", "proc")
     assert mounts[1].label.startswith("mounts[1] /dev")
-    assert one(plan, "BIND_ROOTFS").s == (os.path.realpath(os.path.join(bundle, "rootfs")),)
+    assert one(plan, "BIND_ROOTFS").rootfs == os.path.realpath(os.path.join(bundle, "rootfs"))
     assert one(plan, "PIVOT_ROOT").label.startswith("root.path ")
     assert steps_of(plan, "READONLY_PATH")[0].label.startswith("linux.readonlyPaths[0] /proc/bus")
     assert steps_of(plan, "MASK_PATH")[0].label.startswith("linux.maskedPaths[0] /proc/acpi")
     assert one(plan, "CHDIR").label.startswith("process.cwd /")
     assert one(plan, "RESOLVE_EXEC").label.startswith("process.args[0] sh")
     assert one(plan, "SETRLIMIT").label.startswith("process.rlimits[0] RLIMIT_NOFILE")
-    assert one(plan, "SETHOSTNAME").s == ("pyoci",)
-    assert one(plan, "EXEC").argv == ["sh"]
-    assert one(plan, "EXEC").envp == config["process"]["env"]
+    assert one(plan, "SETHOSTNAME").name == "pyoci"
+    assert one(plan, "EXEC").args == ["sh"]
+    assert one(plan, "EXEC").env == config["process"]["env"]
     for st in plan.steps:
         assert st.label, st
 
 
 def test_default_mount_flags(config, compile_):
     plan = compile_(config)
-    by_dest = {st.s[1]: st for st in steps_of(plan, "MOUNT")}
-    assert by_dest["/sys"].n[0] == m.MS_NOSUID | m.MS_NOEXEC | m.MS_NODEV | m.MS_RDONLY
-    assert by_dest["/dev"].s[3] == "mode=755,size=65536k"
-    assert by_dest["/dev"].n[0] == m.MS_NOSUID | m.MS_STRICTATIME
-    assert by_dest["/proc"].s[3] is None
+    by_dest = {st.dest: st for st in steps_of(plan, "MOUNT")}
+    assert by_dest["/sys"].flags == m.MS_NOSUID | m.MS_NOEXEC | m.MS_NODEV | m.MS_RDONLY
+    assert by_dest["/dev"].data == "mode=755,size=65536k"
+    assert by_dest["/dev"].flags == m.MS_NOSUID | m.MS_STRICTATIME
+    assert by_dest["/proc"].data is None
 
 
 def test_resolve_exec_uses_config_path(config, compile_):
     config["process"]["env"] = ["PATH=/opt/bin:/bin", "A=1"]
     config["process"]["args"] = ["prog", "x"]
     plan = compile_(config)
-    assert one(plan, "RESOLVE_EXEC").s == ("prog", "/opt/bin:/bin")
-    assert one(plan, "EXEC").argv == ["prog", "x"]
+    resolve = one(plan, "RESOLVE_EXEC")
+    assert (resolve.program, resolve.path) == ("prog", "/opt/bin:/bin")
+    assert one(plan, "EXEC").args == ["prog", "x"]
 
 
 def test_no_readonly_root(config, compile_):
@@ -288,14 +293,14 @@ def test_sysctl_write(config, compile_):
     config["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
     plan = compile_(config)
     st = one(plan, "WRITE_FILE")
-    assert st.s == ("/proc/sys/net/ipv4/ip_forward", "1")
+    assert (st.path, st.content) == ("/proc/sys/net/ipv4/ip_forward", "1")
     assert st.label.startswith("linux.sysctl.net.ipv4.ip_forward")
     assert first(plan, "PIVOT_ROOT") < first(plan, "WRITE_FILE")
 
 
 def test_domainname(config, compile_):
     config["domainname"] = "example.org"
-    assert one(compile_(config), "SETDOMAINNAME").s == ("example.org",)
+    assert one(compile_(config), "SETDOMAINNAME").name == "example.org"
 
 
 def test_no_hostname_no_step(config, compile_):
@@ -311,7 +316,7 @@ def test_no_process(config, compile_):
     del config["process"]
     plan = compile_(config)
     assert ops(plan)[-2:] == ["WAIT_START", "EXEC"]
-    assert one(plan, "EXEC").argv == []
+    assert one(plan, "EXEC").args == []
     for op in ("CHDIR", "SETID", "CAPS", "RESOLVE_EXEC"):
         assert op not in ops(plan)
 
@@ -324,25 +329,25 @@ def test_readonly_bind_is_mount_plus_remount(config, compile_, bundle):
     config["mounts"].append({"destination": "/data", "type": "bind", "source": src,
                              "options": ["rbind", "ro", "nosuid"]})
     plan = compile_(config)
-    mount = next(st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data")
+    mount = next(st for st in steps_of(plan, "MOUNT") if st.dest == "/data")
     assert mount.label.startswith("mounts[7] /data")
-    assert mount.n == (m.MS_BIND | m.MS_REC, 0, 0)
-    assert mount.s == (src, "/data", None, None)
-    remount = next(st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data")
-    assert remount.n[0] & m.MS_RDONLY
-    assert remount.n[0] & m.MS_NOSUID
-    assert not remount.n[0] & (m.MS_BIND | m.MS_REC)
+    assert (mount.flags, mount.is_file, mount.copy_up) == (m.MS_BIND | m.MS_REC, 0, 0)
+    assert (mount.source, mount.dest, mount.fstype, mount.data) == (src, "/data", None, None)
+    remount = next(st for st in steps_of(plan, "REMOUNT") if st.dest == "/data")
+    assert remount.flags & m.MS_RDONLY
+    assert remount.flags & m.MS_NOSUID
+    assert not remount.flags & (m.MS_BIND | m.MS_REC)
     assert plan.steps.index(mount) + 1 == plan.steps.index(remount)
 
 
 def test_bind_without_flags_has_no_remount(config, compile_, bundle):
     config["mounts"].append({"destination": "/data", "type": "none", "source": "rootfs", "options": ["bind"]})
     plan = compile_(config)
-    mount = next(st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data")
+    mount = next(st for st in steps_of(plan, "MOUNT") if st.dest == "/data")
     # A relative source is relative to the bundle.
-    assert mount.s[0] == os.path.join(bundle, "rootfs")
-    assert mount.n == (m.MS_BIND, 0, 0)
-    assert not [st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data"]
+    assert mount.source == os.path.join(bundle, "rootfs")
+    assert (mount.flags, mount.is_file, mount.copy_up) == (m.MS_BIND, 0, 0)
+    assert not [st for st in steps_of(plan, "REMOUNT") if st.dest == "/data"]
 
 
 def test_bind_of_a_file(config, compile_, bundle):
@@ -350,8 +355,8 @@ def test_bind_of_a_file(config, compile_, bundle):
     with open(src, "w") as f:
         f.write("127.0.0.1 localhost\n")
     config["mounts"].append({"destination": "/etc/hosts", "type": "bind", "source": src, "options": ["bind"]})
-    mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.s[1] == "/etc/hosts")
-    assert mount.n == (m.MS_BIND, 1, 0)
+    mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.dest == "/etc/hosts")
+    assert (mount.flags, mount.is_file, mount.copy_up) == (m.MS_BIND, 1, 0)
 
 
 def test_bind_source_missing(config, compile_):
@@ -368,10 +373,9 @@ def test_propagation_option(config, compile_, bundle, option, flag):
     config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle, "options": ["rbind", option]})
     plan = compile_(config)
     st = one(plan, "PROPAGATE")
-    assert st.n == (flag,)
-    assert st.s == (None, "/data")
+    assert (st.dest, st.flags) == ("/data", flag)
     assert st.label.startswith("mounts[7] /data")
-    mount = next(s for s in steps_of(plan, "MOUNT") if s.s[1] == "/data")
+    mount = next(s for s in steps_of(plan, "MOUNT") if s.dest == "/data")
     assert plan.steps.index(mount) < plan.steps.index(st)
 
 
@@ -379,43 +383,46 @@ def test_rro_is_setattr(config, compile_, bundle):
     config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle,
                              "options": ["rbind", "rro", "rnosuid"]})
     st = one(compile_(config), "SETATTR")
-    assert st.n == (m.ATTR_RDONLY | m.ATTR_NOSUID, 0, 0)
-    assert st.s == (None, "/data")
+    assert (st.attr_set, st.attr_clr, st.propagation) == (m.ATTR_RDONLY | m.ATTR_NOSUID, 0, 0)
+    assert st.dest == "/data"
 
 
 def test_cgroup_mount_hybrid(config, compile_):
     plan = compile_(config, hierarchies=HYBRID)
     cg = [st for st in plan.steps if st.label.startswith("mounts[6] /sys/fs/cgroup")]
     mounts = [st for st in cg if st.op == "MOUNT"]
-    assert mounts[0].s == ("tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755")
-    assert not mounts[0].n[0] & m.MS_RDONLY  # the tmpfs is filled first, made read-only last
+    assert (mounts[0].source, mounts[0].dest, mounts[0].fstype, mounts[0].data) == (
+        "tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755")
+    assert not mounts[0].flags & m.MS_RDONLY  # the tmpfs is filled first, made read-only last
     binds = mounts[1:]
     assert len(binds) == len(HYBRID)
     dirs = dirs_for(HYBRID)
     for h, st in zip(HYBRID, binds):
-        assert st.s[:2] == (dirs[h.mountpoint], os.path.join("/sys/fs/cgroup", os.path.basename(h.mountpoint)))
-        assert st.n[0] == m.MS_BIND
+        assert (st.source, st.dest) == (dirs[h.mountpoint],
+                                        os.path.join("/sys/fs/cgroup", os.path.basename(h.mountpoint)))
+        assert st.flags == m.MS_BIND
     remounts = [st for st in cg if st.op == "REMOUNT"]
-    assert all(st.n[0] & m.MS_RDONLY for st in remounts)
-    assert remounts[-1].s == (None, "/sys/fs/cgroup")
+    assert all(st.flags & m.MS_RDONLY for st in remounts)
+    assert remounts[-1].dest == "/sys/fs/cgroup"
 
 
 def test_cgroup_mount_unified(config, compile_):
     plan = compile_(config, hierarchies=UNIFIED)
     cg = [st for st in plan.steps if st.label.startswith("mounts[6] /sys/fs/cgroup")]
     assert [st.op for st in cg] == ["MOUNT", "REMOUNT"]
-    assert cg[0].s == (dirs_for(UNIFIED)["/sys/fs/cgroup"], "/sys/fs/cgroup", None, None)
-    assert cg[0].n[0] == m.MS_BIND
-    assert cg[1].n[0] & m.MS_RDONLY
+    assert (cg[0].source, cg[0].dest, cg[0].fstype, cg[0].data) == (
+        dirs_for(UNIFIED)["/sys/fs/cgroup"], "/sys/fs/cgroup", None, None)
+    assert cg[0].flags == m.MS_BIND
+    assert cg[1].flags & m.MS_RDONLY
 
 
 def test_rootfs_propagation(config, compile_):
     plan = compile_(config)
-    assert steps_of(plan, "ROOT_PROPAGATION")[0].n == (m.MS_SLAVE | m.MS_REC,)  # runc's default: rslave
+    assert steps_of(plan, "ROOT_PROPAGATION")[0].flags == m.MS_SLAVE | m.MS_REC  # runc's default: rslave
     assert "MAKE_PARENT_PRIVATE" not in ops(plan)
     config["linux"]["rootfsPropagation"] = "shared"
     plan = compile_(config)
-    assert steps_of(plan, "ROOT_PROPAGATION")[0].n == (m.MS_SHARED | m.MS_REC,)
+    assert steps_of(plan, "ROOT_PROPAGATION")[0].flags == m.MS_SHARED | m.MS_REC
     assert first(plan, "MAKE_PARENT_PRIVATE") < first(plan, "BIND_ROOTFS")
 
 
@@ -423,7 +430,7 @@ def test_no_pivot_chroots(config, compile_, bundle):
     plan = compile_(config, no_pivot=True)
     assert "PIVOT_ROOT" not in ops(plan)
     st = one(plan, "CHROOT")
-    assert st.s == (os.path.realpath(os.path.join(bundle, "rootfs")),)
+    assert st.rootfs == os.path.realpath(os.path.join(bundle, "rootfs"))
     assert first(plan, "SYNC") < first(plan, "CHROOT") < first(plan, "READONLY_PATH")
 
 
@@ -431,11 +438,11 @@ def test_no_pivot_chroots(config, compile_, bundle):
 
 def test_default_devices_and_links(config, compile_):
     plan = compile_(config)
-    paths = [st.s[0] for st in steps_of(plan, "MKNOD")]
+    paths = [st.dest for st in steps_of(plan, "MKNOD")]
     assert paths == ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"]
     null = steps_of(plan, "MKNOD")[0]
-    assert null.n[:2] == (0o020000 | 0o666, os.makedev(1, 3))
-    links = {st.s[1]: st.s[0] for st in steps_of(plan, "SYMLINK")}
+    assert (null.mode, null.rdev) == (0o020000 | 0o666, os.makedev(1, 3))
+    links = {st.link: st.target for st in steps_of(plan, "SYMLINK")}
     assert links["/dev/fd"] == "/proc/self/fd"
     assert links["/dev/ptmx"] == "pts/ptmx"
 
@@ -447,20 +454,21 @@ def test_configured_device(config, compile_):
         {"path": "/dev/fifo", "type": "p"},
     ]
     plan = compile_(config)
-    by_path = {st.s[0]: st for st in steps_of(plan, "MKNOD")}
-    assert by_path["/dev/fuse"].n == (0o020000 | 0o600, os.makedev(10, 229), 1, 2, 0)
+    by_path = {st.dest: st for st in steps_of(plan, "MKNOD")}
+    fuse = by_path["/dev/fuse"]
+    assert (fuse.mode, fuse.rdev, fuse.uid, fuse.gid, fuse.bind) == (0o020000 | 0o600, os.makedev(10, 229), 1, 2, 0)
     assert by_path["/dev/fuse"].label.startswith("linux.devices[0] /dev/fuse")
     # The config's /dev/null replaces the default one.
-    assert by_path["/dev/null"].n[0] == 0o020000 | 0o640
-    assert [st.s[0] for st in steps_of(plan, "MKNOD")].count("/dev/null") == 1
-    assert by_path["/dev/fifo"].n[:2] == (0o010000 | 0o666, 0)
+    assert by_path["/dev/null"].mode == 0o020000 | 0o640
+    assert [st.dest for st in steps_of(plan, "MKNOD")].count("/dev/null") == 1
+    assert (by_path["/dev/fifo"].mode, by_path["/dev/fifo"].rdev) == (0o010000 | 0o666, 0)
 
 
 def test_host_dev_bind_has_no_default_devices(config, compile_):
     config["mounts"][1] = {"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind"]}
     plan = compile_(config)
     assert "MKNOD" not in ops(plan)
-    assert "/dev/ptmx" not in [st.s[1] for st in steps_of(plan, "SYMLINK")]
+    assert "/dev/ptmx" not in [st.link for st in steps_of(plan, "SYMLINK")]
 
 
 # -- process --------------------------------------------------------------------------
@@ -470,7 +478,7 @@ def test_terminal_console(config, compile_):
     config["process"]["terminal"] = True
     config["process"]["consoleSize"] = {"height": 24, "width": 80}
     plan = compile_(config)
-    assert one(plan, "CONSOLE").n == (24, 80)
+    assert (one(plan, "CONSOLE").rows, one(plan, "CONSOLE").cols) == (24, 80)
     assert first(plan, "PIVOT_ROOT") < first(plan, "CONSOLE") < first(plan, "SETID")
 
 
@@ -487,8 +495,8 @@ def test_capability_masks(config, compile_):
     }
     plan = compile_(config)
     keep = one(plan, "KEEP_CAPS")
-    assert keep.n[0] == (1 << 5) | (1 << 0)
-    assert one(plan, "CAPS").n == (1 << 5, (1 << 5) | (1 << 10), 1 << 10, 1 << 10)
+    assert keep.bounding == (1 << 5) | (1 << 0)
+    assert caps_of(one(plan, "CAPS")) == (1 << 5, (1 << 5) | (1 << 10), 1 << 10, 1 << 10)
 
 
 def test_ambient_capabilities_not_inheritable_are_dropped_as_runc_does(config, compile_):
@@ -496,7 +504,7 @@ def test_ambient_capabilities_not_inheritable_are_dropped_as_runc_does(config, c
     config["process"]["capabilities"] = {
         "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"],
     }
-    assert one(compile_(config), "CAPS").n == (1 << 5, 1 << 5, 0, 0)
+    assert caps_of(one(compile_(config), "CAPS")) == (1 << 5, 1 << 5, 0, 0)
 
 
 def test_capability_beyond_kernel_skipped(config, compile_, monkeypatch):
@@ -505,7 +513,7 @@ def test_capability_beyond_kernel_skipped(config, compile_, monkeypatch):
     monkeypatch.setattr(capabilities, "last_cap", lambda: 37)
     config["process"]["capabilities"] = {"bounding": ["CAP_KILL", "CAP_CHECKPOINT_RESTORE"]}
     keep = one(compile_(config), "KEEP_CAPS")
-    assert keep.n == (1 << 5, 37)
+    assert (keep.bounding, keep.last_cap) == (1 << 5, 37)
 
 
 def test_unknown_capability(config, compile_):
@@ -520,7 +528,7 @@ def test_rlimits(config, compile_):
         {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
     ]
     plan = compile_(config)
-    assert [st.n for st in steps_of(plan, "SETRLIMIT")] == [
+    assert [(st.resource, st.soft, st.hard) for st in steps_of(plan, "SETRLIMIT")] == [
         (resource.RLIMIT_NOFILE, 100, 200), (resource.RLIMIT_CORE, 0, 0)]
     assert resource.RLIMIT_NOFILE == 7 and resource.RLIMIT_CORE == 4
 
@@ -539,10 +547,10 @@ def test_bad_rlimits(config, compile_, rlimits, pattern):
 def test_user_and_umask(config, compile_):
     config["process"]["user"] = {"uid": 1000, "gid": 100, "additionalGids": [5, 6], "umask": 0o077}
     plan = compile_(config)
-    assert one(plan, "SETID").n == (1000, 100)
+    assert (one(plan, "SETID").uid, one(plan, "SETID").gid) == (1000, 100)
     assert one(plan, "SETGROUPS").gids == [5, 6]
-    assert one(plan, "SETGROUPS").n == (2,)
-    assert one(plan, "UMASK").n == (0o077,)
+    assert one(plan, "SETGROUPS").count == 2
+    assert one(plan, "UMASK").mask == 0o077
     assert first(plan, "KEEP_CAPS") < first(plan, "SETGROUPS") < first(plan, "SETID") < first(plan, "CAPS")
 
 
@@ -559,13 +567,13 @@ def test_hooks_in_the_container(config, compile_):
     plan = compile_(config)
     hooks = steps_of(plan, "HOOK")
     # prestart, createRuntime, poststart and poststop run in the runtime, not the shim.
-    assert [h.s for h in hooks] == [("/bin/cc",), ("/bin/cc2",), ("/bin/sc",)]
+    assert [h.path for h in hooks] == ["/bin/cc", "/bin/cc2", "/bin/sc"]
     cc, cc2, sc = hooks
     assert cc.label.startswith("hooks.createContainer[0] /bin/cc")
     assert cc2.label.startswith("hooks.createContainer[1] /bin/cc2")
     assert sc.label.startswith("hooks.startContainer[0] /bin/sc")
-    assert cc.argv == ["cc", "-x"] and cc.envp == ["A=1"] and cc.n == (5,)
-    assert cc2.argv == ["/bin/cc2"] and cc2.envp == [] and cc2.n == (0,)
+    assert cc.args == ["cc", "-x"] and cc.env == ["A=1"] and cc.timeout == 5
+    assert cc2.args == ["/bin/cc2"] and cc2.env == [] and cc2.timeout == 0
     i = plan.steps.index
     assert first(plan, "SYNC") < i(cc) < i(cc2) < first(plan, "PIVOT_ROOT")
     assert first(plan, "WAIT_START") < i(sc) < first(plan, "EXEC")
@@ -583,13 +591,16 @@ def test_describe(config, compile_):
     assert "join network /proc/self/ns/net" in lines
     assert len(lines) == 2 + len(plan.steps)
     assert "# mounts[0] /proc" in text
-    assert "EXEC ['sh']" in lines[-1]
+    assert "EXEC args=['sh']" in lines[-1]
     assert repr(plan.steps[0]).startswith("Step(")
 
 
 def test_step_describe():
-    st = Step("MOUNT", "mounts[0] /x: mount", n=(0x1000, 0), s=("src", "/x", None, None))
-    assert st.describe() == "MOUNT 'src' '/x' 0x1000 0  # mounts[0] /x: mount"
+    st = Step("MOUNT", "mounts[0] /x: mount", source="src", dest="/x", fstype=None, flags=0x1000, is_file=0)
+    assert st.describe() == "MOUNT source='src' dest='/x' flags=0x1000 is_file=0  # mounts[0] /x: mount"
+    assert (st.data, st.copy_up) == (None, 0)  # not given: absent, 0
+    with pytest.raises(TypeError, match="MOUNT has no field dst"):
+        Step("MOUNT", "mounts[0] /x: mount", dst="/x")
     plan = Plan()
     plan.add("WAIT_START", "start")
     assert [s.op for s in plan.steps].index("WAIT_START") == 0
@@ -630,9 +641,9 @@ def test_parse_options_propagation_and_recursive():
 def test_tmpcopyup_marks_a_tmpfs_mount(config, compile_):
     config["mounts"].append({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
                              "options": ["tmpcopyup", "mode=755"]})
-    mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.s[1] == "/etc")
-    assert mount.n[2] == 1
-    assert mount.s[3] == "mode=755"
+    mount = next(st for st in steps_of(compile_(config), "MOUNT") if st.dest == "/etc")
+    assert mount.copy_up == 1
+    assert mount.data == "mode=755"
     assert mount.label.endswith("(tmpcopyup)")
 
 
@@ -651,12 +662,12 @@ def test_an_idmapped_bind_is_attached_from_a_tree(config, compile_, bundle, opti
     config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle,
                              "options": ["rbind", option, "ro"], "uidMappings": MAP, "gidMappings": MAP})
     plan = compile_(config)
-    step = next(st for st in steps_of(plan, "ATTACH_MOUNT") if st.s[1] == "/data")
-    assert step.s == (bundle, "/data", "0 1000 10\n", "0 1000 10\n")
-    assert step.n == (0, 0, 1, every_mount)
-    assert not [st for st in steps_of(plan, "MOUNT") if st.s[1] == "/data"]
+    step = next(st for st in steps_of(plan, "ATTACH_MOUNT") if st.dest == "/data")
+    assert (step.source, step.uid_map, step.gid_map) == (bundle, "0 1000 10\n", "0 1000 10\n")
+    assert (step.is_file, step.recursive, step.idmap_all) == (0, 1, every_mount)
+    assert not [st for st in steps_of(plan, "MOUNT") if st.dest == "/data"]
     # Its flags still come as a remount after it.
-    remount = next(st for st in steps_of(plan, "REMOUNT") if st.s[1] == "/data")
+    remount = next(st for st in steps_of(plan, "REMOUNT") if st.dest == "/data")
     assert plan.steps.index(step) < plan.steps.index(remount)
 
 
@@ -666,7 +677,7 @@ def test_idmap_takes_a_new_user_namespaces_mappings(config, compile_, bundle):
     config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
     config["mounts"].append({"destination": "/data", "type": "bind", "source": bundle, "options": ["bind", "idmap"]})
     step = next(st for st in steps_of(compile_(config), "ATTACH_MOUNT"))
-    assert step.s[2:] == ("0 100000 65536\n", "0 200000 65536\n")
+    assert (step.uid_map, step.gid_map) == ("0 100000 65536\n", "0 200000 65536\n")
 
 
 @pytest.mark.parametrize("mount, message", [
@@ -897,9 +908,9 @@ def test_without_a_mount_namespace_the_host_is_never_repropagated_or_pivoted(con
     assert not plan.own_mount_ns
     assert "ROOT_PROPAGATION" not in ops(plan) and "PIVOT_ROOT" not in ops(plan)
     chroot = next(s for s in plan.steps if s.op == "CHROOT")
-    assert chroot.n == (0,), "chroot only: no move of the rootfs onto the host's /"
+    assert chroot.move == 0, "chroot only: no move of the rootfs onto the host's /"
     bind = next(s for s in plan.steps if s.op == "BIND_ROOTFS")
-    assert bind.n == (0,), "no bind of the rootfs unless it must be read-only"
+    assert bind.bind == 0, "no bind of the rootfs unless it must be read-only"
 
 
 def test_seccomp_loads_late_with_no_new_privs_and_early_without(config, compile_):
@@ -925,8 +936,8 @@ def test_apparmor_profile_is_written_before_the_uid_switch(config, compile_, mon
     config["process"]["apparmorProfile"] = "containers-default-0.50.1"
     plan = compile_(config)
     step = next(st for st in steps_of(plan, "WRITE_FILE") if st.label.startswith("process.apparmorProfile"))
-    assert step.s[0] in (apparmor.OWN_ATTR, apparmor.SHARED_ATTR)
-    assert step.s[1] == "exec containers-default-0.50.1"
+    assert step.path in (apparmor.OWN_ATTR, apparmor.SHARED_ATTR)
+    assert step.content == "exec containers-default-0.50.1"
     assert plan.steps.index(step) < first(plan, "KEEP_CAPS") < first(plan, "SETID")
     assert plan.steps.index(step) > first(plan, "PIVOT_ROOT")
 
