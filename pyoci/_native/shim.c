@@ -63,6 +63,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <net/if.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -1085,6 +1086,59 @@ static int resolve_exec(const char *prog, const char *pathvar)
     return -1;
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long to wait for pid before checking on it again, when no pidfd tells
+ * us it has exited. */
+#define HOOK_POLL_MS 10
+
+/* Wait until the hook pid has exited (0, left to be reaped) or its timeout
+ * of seconds has passed (-1, ETIMEDOUT, the hook killed and reaped).  The
+ * deadline is kept in milliseconds of the monotonic clock, a wide type: a
+ * timeout may be any positive integer, and seconds * 1000 in an int wraps, to a poll
+ * that never ends or one that ends at once.  poll takes at most INT_MAX ms
+ * a call, so a longer wait is several.  Where pidfd_open is missing or
+ * refused (an old kernel, a seccomp profile loaded before the
+ * startContainer hooks) the same deadline holds, checked by waitid every
+ * HOOK_POLL_MS: a timeout the config sets is never dropped. */
+static int wait_hook(pid_t pid, unsigned long long seconds)
+{
+    long long now = monotonic_ms();
+    long long deadline = LLONG_MAX; /* for a timeout of more than LLONG_MAX ms */
+    if (seconds < (unsigned long long)(LLONG_MAX - now) / 1000)
+        deadline = now + (long long)seconds * 1000;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    for (;;) {
+        siginfo_t info;
+        info.si_pid = 0;
+        /* WNOWAIT: the caller reaps it and reads its status */
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+            return close_keep_errno(-1, pidfd, -1);
+        if (info.si_pid == pid)
+            return close_keep_errno(0, pidfd, -1);
+        long long left = deadline - monotonic_ms();
+        if (left <= 0)
+            break;
+        if (pidfd < 0) {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = (left < HOOK_POLL_MS ? left : HOOK_POLL_MS) * 1000000L};
+            nanosleep(&ts, NULL);
+        } else {
+            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+            poll(&pfd, 1, left < INT_MAX ? (int)left : INT_MAX);
+        }
+    }
+    close_keep_errno(0, pidfd, -1);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    errno = ETIMEDOUT;
+    return -1;
+}
+
 /* Run a hook in the container's namespaces with the state on its stdin.
  * Returns 0, or -1 with errno set, or the hook's non-zero wait status in *status. */
 static int run_hook(const struct pyoci_step *st, int *status)
@@ -1114,23 +1168,8 @@ static int run_hook(const struct pyoci_step *st, int *status)
     close(p[1]);
     signal(SIGPIPE, SIG_DFL);
 
-    if (OP_HOOK_TIMEOUT(st)) {
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd >= 0) {
-            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-            int r;
-            do
-                r = poll(&pfd, 1, (int)OP_HOOK_TIMEOUT(st) * 1000);
-            while (r < 0 && errno == EINTR);
-            close(pidfd);
-            if (r == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                errno = ETIMEDOUT;
-                return -1;
-            }
-        }
-    }
+    if (OP_HOOK_TIMEOUT(st) && wait_hook(pid, OP_HOOK_TIMEOUT(st)) < 0)
+        return -1;
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
