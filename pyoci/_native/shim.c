@@ -955,6 +955,12 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
  * that sends those to the agent blocks the init before the agent has it. */
 static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
+    /* sock_fprog.len is an unsigned short: a longer program must not load
+     * as its first instructions.  The kernel takes no more than BPF_MAXINSNS. */
+    if (OP_SECCOMP_LENGTH(st) > BPF_MAXINSNS) {
+        errno = E2BIG;
+        return -1;
+    }
     struct sock_fprog prog = {.len = (unsigned short)OP_SECCOMP_LENGTH(st),
                               .filter = (struct sock_filter *)(void *)OP_SECCOMP_PROGRAM(st)};
     unsigned int flags = (unsigned int)OP_SECCOMP_FLAGS(st);
