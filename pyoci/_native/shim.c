@@ -527,7 +527,9 @@ static int copy_entry(int src, int dst, const char *name)
  * holds one buffer and two fds. */
 static int copy_tree(int src, int dst)
 {
-    char buf[4096];
+    /* Read through struct shim_dirent64 pointers: aligned for one (the
+     * kernel pads each record to a multiple of 8 bytes after the first). */
+    _Alignas(struct shim_dirent64) char buf[4096];
     long n;
     while ((n = syscall(SYS_getdents64, src, buf, sizeof buf)) > 0) {
         for (long off = 0; off < n;) {
@@ -928,14 +930,19 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
     m.length = sizeof m;
     m.step = step;
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
+    /* CMSG_FIRSTHDR hands out the buffer as a struct cmsghdr: the union
+     * aligns it for one, as cmsg(3) shows; a char array need not be. */
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cbuf;
+    memset(&cbuf, 0, sizeof cbuf);
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
+    mh.msg_control = cbuf.buf;
+    mh.msg_controllen = sizeof cbuf.buf;
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
