@@ -442,8 +442,6 @@ struct shim_dirent64 {
     char d_name[];
 };
 
-static int copy_tree(int src, int dst);
-
 static int close_keep_errno(int r, int fd1, int fd2)
 {
     int e = errno;
@@ -475,73 +473,134 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st)
     return close_keep_errno(0, in, out);
 }
 
-static int copy_dir(int src, int dst, const char *name)
+/* An entry that is no directory: a file, a symlink or a node. */
+static int copy_leaf(int src, int dst, const char *name, const struct stat *st)
 {
-    if (mkdirat(dst, name, 0700) < 0)
-        return -1;
-    int from = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (from < 0)
-        return -1;
-    int to = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (to < 0)
-        return close_keep_errno(-1, from, -1);
-    return close_keep_errno(copy_tree(from, to), from, to);
-}
-
-/* One entry, with its owner, mode and times (mode last: chown clears set-id bits). */
-static int copy_entry(int src, int dst, const char *name)
-{
-    struct stat st;
     char target[PATH_MAX];
     ssize_t n;
-    int r;
-    if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
-    switch (st.st_mode & S_IFMT) {
-    case S_IFDIR:
-        r = copy_dir(src, dst, name);
-        break;
+    switch (st->st_mode & S_IFMT) {
     case S_IFREG:
-        r = copy_file(src, dst, name, &st);
-        break;
+        return copy_file(src, dst, name, st);
     case S_IFLNK:
         n = readlinkat(src, name, target, sizeof target - 1);
         if (n < 0)
             return -1;
         target[n] = '\0';
-        r = symlinkat(target, dst, name);
-        break;
+        return symlinkat(target, dst, name);
     default:
-        r = mknodat(dst, name, st.st_mode, st.st_rdev);
+        return mknodat(dst, name, st->st_mode, st->st_rdev);
     }
-    if (r < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+}
+
+/* The owner, mode and times of a copied entry (mode last: chown clears
+ * set-id bits; a directory's once its content is in, which moves its times). */
+static int copy_attrs(int dst, const char *name, const struct stat *st)
+{
+    if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
-    if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+    if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
         return -1;
-    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    struct timespec times[2] = {st->st_atim, st->st_mtim};
     return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
 }
 
-/* Copy every entry of directory src into directory dst.  getdents64 into a
- * stack buffer, as nothing may malloc after clone; each level of the tree
- * holds one buffer and two fds. */
+/* How deep tmpcopyup goes: as deep as a path of PATH_MAX bytes reaches
+ * (one-letter names).  A deeper tree fails the mount with ENAMETOOLONG. */
+#define COPY_MAX_DEPTH (PATH_MAX / 2)
+
+/* One directory of the tree being copied. */
+struct copy_level {
+    int src, dst;           /* the directory and its copy */
+    long n, off;            /* bytes getdents64 put in buf, and how far they are copied */
+    struct stat st;         /* the directory's own, set on its copy once its content is in */
+    /* Read through struct shim_dirent64 pointers: aligned for one, and
+     * the kernel pads each record to a multiple of 8 bytes, so every one is. */
+    _Alignas(struct shim_dirent64) char buf[4096];
+};
+
+/* Make the copy of directory name, open both into next. */
+static int enter_dir(const struct copy_level *at, const char *name, struct copy_level *next)
+{
+    if (mkdirat(at->dst, name, 0700) < 0)
+        return -1;
+    next->src = openat(at->src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next->src < 0)
+        return -1;
+    next->dst = openat(at->dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next->dst < 0)
+        return close_keep_errno(-1, next->src, -1);
+    next->n = next->off = 0;
+    return 0;
+}
+
+/* Copy every entry of directory src into directory dst, subdirectories
+ * too.  Walked with a stack of levels in a mapping, not by recursion: an
+ * image's tree may be deep enough to overflow the init's stack, and
+ * nothing may malloc after clone. */
 static int copy_tree(int src, int dst)
 {
-    /* Read through struct shim_dirent64 pointers: aligned for one (the
-     * kernel pads each record to a multiple of 8 bytes after the first). */
-    _Alignas(struct shim_dirent64) char buf[4096];
-    long n;
-    while ((n = syscall(SYS_getdents64, src, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < n;) {
-            struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(buf + off);
-            off += d->d_reclen;
-            if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+    struct copy_level *levels = mmap(NULL, COPY_MAX_DEPTH * sizeof *levels, PROT_READ | PROT_WRITE,
+                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (levels == MAP_FAILED)
+        return -1;
+    int depth = 0, r = -1;
+    levels[0].src = src;
+    levels[0].dst = dst;
+    levels[0].n = levels[0].off = 0;
+    for (;;) {
+        struct copy_level *at = &levels[depth];
+        if (at->off == at->n) {
+            at->n = syscall(SYS_getdents64, at->src, at->buf, sizeof at->buf);
+            at->off = 0;
+            if (at->n < 0)
+                break;
+            if (at->n > 0)
                 continue;
-            if (copy_entry(src, dst, d->d_name) < 0)
-                return -1;
+            if (depth == 0) {
+                r = 0;
+                break;
+            }
+            /* This directory is done: back to its entry in its parent. */
+            close_keep_errno(0, at->src, at->dst);
+            struct stat st = at->st;
+            at = &levels[--depth];
+            struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(at->buf + at->off);
+            at->off += d->d_reclen;
+            if (copy_attrs(at->dst, d->d_name, &st) < 0)
+                break;
+            continue;
         }
+        struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(at->buf + at->off);
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0) {
+            at->off += d->d_reclen;
+            continue;
+        }
+        struct stat st;
+        if (fstatat(at->src, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            break;
+        if (!S_ISDIR(st.st_mode)) {
+            at->off += d->d_reclen;
+            if (copy_leaf(at->src, at->dst, d->d_name, &st) < 0 || copy_attrs(at->dst, d->d_name, &st) < 0)
+                break;
+            continue;
+        }
+        /* A directory: its entry stays current here until its copy is done. */
+        if (depth + 1 == COPY_MAX_DEPTH) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        if (enter_dir(at, d->d_name, &levels[depth + 1]) < 0)
+            break;
+        levels[++depth].st = st;
     }
-    return n < 0 ? -1 : 0;
+    int e = errno;
+    for (; depth > 0; depth--) {
+        close(levels[depth].src);
+        close(levels[depth].dst);
+    }
+    munmap(levels, COPY_MAX_DEPTH * sizeof *levels);
+    errno = e;
+    return r;
 }
 
 /* ---- steps ---------------------------------------------------------------- */
