@@ -229,6 +229,29 @@ static pid_t raw_fork(void)
     return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
 }
 
+/* ---- descriptors ---------------------------------------------------------- */
+
+/* A descriptor declared cleanup_close is closed when it goes out of scope,
+ * errno kept, as crun's cleanup_close does: a function that opens several
+ * and leaves on many paths closes each on all of them. */
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        int e = errno;
+        close(*fd);
+        errno = e;
+    }
+}
+#define cleanup_close __attribute__((cleanup(close_fd)))
+
+/* The descriptor in *fd for the caller to keep: the cleanup leaves it open. */
+static int keep_fd(int *fd)
+{
+    int r = *fd;
+    *fd = -1;
+    return r;
+}
+
 /* ---- paths inside the rootfs ---------------------------------------------- */
 
 /* How often open_in_root tries again after EAGAIN.  The kernel answers a
@@ -308,7 +331,7 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
     if (fd >= 0 || errno != ENOENT)
         return fd;
 
-    int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    cleanup_close int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
     char *p = buf;
     while (*p == '/')
         p++;
@@ -337,37 +360,28 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
             } else {
                 r = mkdirat(parent, p, 0755);
             }
-            if (r < 0 && errno != EEXIST) {
-                int e = errno;
-                close(parent);
-                errno = e;
+            if (r < 0 && errno != EEXIST)
                 return -1;
-            }
             next = open_in_root(buf, O_PATH);
             char target[PATH_MAX];
             ssize_t n;
             if (next < 0 && errno == ENOENT && (n = readlinkat(parent, p, target, sizeof target - 1)) >= 0) {
                 target[n] = '\0';
-                close(parent);
                 return follow_dangling(buf, p, target, last ? "" : end + 1, is_file, links);
             }
         }
-        if (next < 0) {
-            int e = errno;
-            close(parent);
-            errno = e;
+        if (next < 0)
             return -1;
-        }
         close(parent);
         parent = next;
         if (last)
-            return parent;
+            return keep_fd(&parent);
         *end = '/';
         p = end + 1;
         while (*p == '/')
             p++;
     }
-    return parent;
+    return keep_fd(&parent);
 }
 
 /* Like mkdir_all_in_root for the parent of path; *base gets the last component. */
@@ -455,22 +469,22 @@ static int close_keep_errno(int r, int fd1, int fd2)
 
 static int copy_file(int src, int dst, const char *name, const struct stat *st)
 {
-    int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return -1;
-    int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    cleanup_close int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
-        return close_keep_errno(-1, in, -1);
+        return -1;
     off_t left = st->st_size;
     while (left > 0) {
         ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
         if (n < 0)
-            return close_keep_errno(-1, in, out);
+            return -1;
         if (n == 0)
             break; /* the file shrank while we copied */
         left -= n;
     }
-    return close_keep_errno(0, in, out);
+    return 0;
 }
 
 /* An entry that is no directory: a file, a symlink or a node. */
@@ -523,12 +537,13 @@ static int enter_dir(const struct copy_level *at, const char *name, struct copy_
 {
     if (mkdirat(at->dst, name, 0700) < 0)
         return -1;
-    next->src = openat(at->src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next->src < 0)
+    cleanup_close int src = openat(at->src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0)
         return -1;
     next->dst = openat(at->dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next->dst < 0)
-        return close_keep_errno(-1, next->src, -1);
+        return -1;
+    next->src = keep_fd(&src);
     next->n = next->off = 0;
     return 0;
 }
@@ -561,7 +576,8 @@ static int copy_tree(int src, int dst)
                 break;
             }
             /* This directory is done: back to its entry in its parent. */
-            close_keep_errno(0, at->src, at->dst);
+            close(at->src);
+            close(at->dst);
             struct stat st = at->st;
             at = &levels[--depth];
             struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(at->buf + at->off);
@@ -611,29 +627,28 @@ static int copy_tree(int src, int dst)
 static int do_mount(const struct pyoci_step *st)
 {
     char target[64];
-    int below = -1;
-    int fd = mkdir_all_in_root(OP_MOUNT_DEST(st), (int)OP_MOUNT_IS_FILE(st));
+    cleanup_close int below = -1;
+    cleanup_close int fd = mkdir_all_in_root(OP_MOUNT_DEST(st), (int)OP_MOUNT_IS_FILE(st));
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
     if (OP_MOUNT_COPY_UP(st) && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return close_keep_errno(-1, fd, -1);
+        return -1;
     int r = mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
                   OP_MOUNT_DATA(st));
-    close_keep_errno(r, fd, -1);
     if (r < 0 || below < 0)
-        return close_keep_errno(r, below, -1);
-    int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
+        return r;
+    cleanup_close int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
     if (top < 0)
-        return close_keep_errno(-1, below, -1);
-    return close_keep_errno(copy_tree(below, top), below, top);
+        return -1;
+    return copy_tree(below, top);
 }
 
 /* Put the detached mount tree on the mount point target; closes tree. */
 static int move_onto(int tree, int target)
 {
-    int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    return close_keep_errno(r, tree, -1);
+    cleanup_close int owned = tree;
+    return (int)syscall(SYS_move_mount, owned, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 /* A detached tree from the parent (an idmapped bind) goes onto dest. */
@@ -653,78 +668,57 @@ static int on_mounted(const struct pyoci_step *st)
     const char *dest = st->op == PYOCI_OP_REMOUNT     ? OP_REMOUNT_DEST(st)
                        : st->op == PYOCI_OP_PROPAGATE ? OP_PROPAGATE_DEST(st)
                                                       : OP_SETATTR_DEST(st);
-    int fd = open_in_root(dest, O_PATH);
-    int r;
+    cleanup_close int fd = open_in_root(dest, O_PATH);
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
-    if (st->op == PYOCI_OP_REMOUNT) {
-        r = remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
-    } else if (st->op == PYOCI_OP_PROPAGATE) {
-        r = mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL);
-    } else {
-        struct shim_mount_attr attr;
-        memset(&attr, 0, sizeof attr);
-        attr.attr_set = OP_SETATTR_ATTR_SET(st);
-        attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
-        attr.propagation = OP_SETATTR_PROPAGATION(st);
-        r = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
+    if (st->op == PYOCI_OP_REMOUNT)
+        return remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
+    if (st->op == PYOCI_OP_PROPAGATE)
+        return mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL);
+    struct shim_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = OP_SETATTR_ATTR_SET(st);
+    attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
+    attr.propagation = OP_SETATTR_PROPAGATION(st);
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
 static int do_mknod(const struct pyoci_step *st)
 {
     char buf[PATH_MAX], target[64];
     const char *base;
-    int r;
-    int dir = open_parent_in_root(OP_MKNOD_DEST(st), buf, sizeof buf, &base);
+    cleanup_close int dir = open_parent_in_root(OP_MKNOD_DEST(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
     if (OP_MKNOD_BIND(st)) {
         /* In a user namespace mknod is refused: bind the host's device node instead. */
-        r = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (r >= 0) {
-            close(r);
-            int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
-            r = -1;
-            if (fd >= 0) {
-                fd_path(target, sizeof target, fd);
-                r = mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL);
-                int e = errno;
-                close(fd);
-                errno = e;
-            }
-        }
-    } else {
-        unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
-        r = mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st));
-        if (r == 0)
-            r = fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW);
+        int file = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (file < 0)
+            return -1;
+        close(file);
+        cleanup_close int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
+        if (fd < 0)
+            return -1;
+        fd_path(target, sizeof target, fd);
+        return mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL);
     }
-    int e = errno;
-    close(dir);
-    errno = e;
-    return r;
+    unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
+    if (mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st)) < 0)
+        return -1;
+    return fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW);
 }
 
 static int do_symlink(const struct pyoci_step *st)
 {
     char buf[PATH_MAX];
     const char *base;
-    int dir = open_parent_in_root(OP_SYMLINK_LINK(st), buf, sizeof buf, &base);
+    cleanup_close int dir = open_parent_in_root(OP_SYMLINK_LINK(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
-    int r = symlinkat(OP_SYMLINK_TARGET(st), dir, base);
-    if (r < 0 && errno == EEXIST)
-        r = 0;
-    int e = errno;
-    close(dir);
-    errno = e;
-    return r;
+    if (symlinkat(OP_SYMLINK_TARGET(st), dir, base) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
 }
 
 static int do_pivot_root(const char *rootfs)
@@ -766,8 +760,8 @@ static int do_chroot(const char *rootfs, int move)
     return chdir("/");
 }
 
-/* Write all of content to fd, which is closed. */
-static int write_and_close(int fd, const char *content)
+/* Write all of content to fd in one write, as procfs files take their value. */
+static int write_all(int fd, const char *content)
 {
     size_t len = strlen(content);
     ssize_t n = write(fd, content, len);
@@ -775,13 +769,13 @@ static int write_and_close(int fd, const char *content)
         errno = EIO;
         n = -1;
     }
-    return close_keep_errno(n < 0 ? -1 : 0, fd, -1);
+    return n < 0 ? -1 : 0;
 }
 
 static int write_file(const char *path, const char *content)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    return fd < 0 ? -1 : write_and_close(fd, content);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? -1 : write_all(fd, content);
 }
 
 /* A sysctl or an AppArmor attr file, written after pivot_root: it must be a
@@ -793,17 +787,14 @@ static int write_file(const char *path, const char *content)
 static int write_proc_file(const char *path, const char *content)
 {
     struct statfs fs;
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstatfs(fd, &fs) < 0)
         return -1;
-    if (fstatfs(fd, &fs) < 0)
-        return close_keep_errno(-1, fd, -1);
     if (fs.f_type != PROC_SUPER_MAGIC) {
-        close(fd);
         errno = EXDEV;
         return -1;
     }
-    return write_and_close(fd, content);
+    return write_all(fd, content);
 }
 
 /* ---- the root's /dev/null, maskedPaths, readonlyPaths ----------------------
@@ -821,10 +812,8 @@ static int write_proc_file(const char *path, const char *content)
  * the rootfs itself since. */
 static int open_in_new_root(const char *path, int flags)
 {
-    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-        return -1;
-    return close_keep_errno(openat_in_root(root, path, flags), root, -1);
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return root < 0 ? -1 : openat_in_root(root, path, flags);
 }
 
 static int is_null_device(const struct stat *sb)
@@ -832,19 +821,20 @@ static int is_null_device(const struct stat *sb)
     return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(1, 3);
 }
 
-/* The open fd is no null device: ENODEV, not EPERM, for the error says what
- * is wrong with the image's node, not with the runtime's rights. */
+/* fd, if it is open on a null device; else it is closed, and -1.  ENODEV,
+ * not EPERM, for the error says what is wrong with the image's node, not
+ * with the runtime's rights. */
 static int refuse_unless_null(int fd)
 {
+    cleanup_close int owned = fd;
     struct stat sb;
-    if (fstat(fd, &sb) < 0)
-        return close_keep_errno(-1, fd, -1);
+    if (owned < 0 || fstat(owned, &sb) < 0)
+        return -1;
     if (!is_null_device(&sb)) {
-        close(fd);
         errno = ENODEV;
         return -1;
     }
-    return fd;
+    return keep_fd(&owned);
 }
 
 /* O_PATH fd of the root's /dev/null, checked once and kept for every mask
@@ -853,10 +843,8 @@ static int refuse_unless_null(int fd)
 static int dev_null(void)
 {
     static int null_fd = -1;
-    if (null_fd < 0) {
-        int fd = open_in_new_root("/dev/null", O_PATH | O_NOFOLLOW);
-        null_fd = fd < 0 ? -1 : refuse_unless_null(fd);
-    }
+    if (null_fd < 0)
+        null_fd = refuse_unless_null(open_in_new_root("/dev/null", O_PATH | O_NOFOLLOW));
     return null_fd;
 }
 
@@ -872,12 +860,8 @@ static int reopen_dev_null(void)
         if (dev_null() < 0)
             return errno == ENOENT ? 0 : -1; /* a rootfs without one keeps what it was given */
         /* Checked again once open: the node may have changed since. */
-        int null = open_in_new_root("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY);
-        if (null < 0 || refuse_unless_null(null) < 0)
-            return -1;
-        int r = dup3(null, fd, 0);
-        close_keep_errno(r, null, -1);
-        if (r < 0)
+        cleanup_close int null = refuse_unless_null(open_in_new_root("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY));
+        if (null < 0 || dup3(null, fd, 0) < 0)
             return -1;
     }
     return 0;
@@ -890,16 +874,14 @@ static int reopen_dev_null(void)
  * nowhere names nothing either. */
 static int open_mask_target(const char *path, struct stat *sb)
 {
-    int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
+    cleanup_close int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
     if (fd < 0 || fstat(fd, sb) < 0)
-        return close_keep_errno(-1, fd, -1);
+        return -1;
     if (!S_ISLNK(sb->st_mode))
-        return fd;
-    close(fd);
-    int target = open_in_new_root(path, O_PATH);
+        return keep_fd(&fd);
+    cleanup_close int target = open_in_new_root(path, O_PATH);
     if (target < 0)
         return -1;
-    close(target);
     errno = ELOOP;
     return -1;
 }
@@ -917,26 +899,24 @@ static int mask_file(int target)
 /* A directory by an empty read-only tmpfs. */
 static int mask_dir(int target)
 {
-    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0)
         return -1;
-    int tree = -1;
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) == 0 &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-        tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
-    close_keep_errno(tree, fs, -1);
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return -1;
+    int tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
     return tree < 0 ? -1 : move_onto(tree, target);
 }
 
 static int mask_path(const char *path)
 {
     struct stat sb;
-    int target = open_mask_target(path, &sb);
+    cleanup_close int target = open_mask_target(path, &sb);
     if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    int r = S_ISDIR(sb.st_mode) ? mask_dir(target) : mask_file(target);
-    return close_keep_errno(r, target, -1);
+    return S_ISDIR(sb.st_mode) ? mask_dir(target) : mask_file(target);
 }
 
 /* A read-only copy of the path's mount tree goes on top of it; unlike a
@@ -946,41 +926,36 @@ static int readonly_path(const char *path)
 {
     struct stat sb;
     struct shim_mount_attr attr;
-    int target = open_mask_target(path, &sb);
+    cleanup_close int target = open_mask_target(path, &sb);
     if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    int tree = (int)syscall(SYS_open_tree, target, "",
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    cleanup_close int tree = (int)syscall(SYS_open_tree, target, "",
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (tree < 0)
-        return close_keep_errno(-1, target, -1);
+        return -1;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_RDONLY;
-    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-    r = r < 0 ? close_keep_errno(-1, tree, -1) : move_onto(tree, target);
-    return close_keep_errno(r, target, -1);
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return -1;
+    return move_onto(keep_fd(&tree), target);
 }
 
 static int loopback_up(void)
 {
     struct ifreq ifr;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, "lo");
-    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-    if (r == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        return -1;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return ioctl(fd, SIOCSIFFLAGS, &ifr);
 }
 
-/* Send fd to the parent in a message of this type, wait for its ack (it has
- * passed the fd on by then), and close our copy. */
+/* Send fd to the parent in a message of this type and wait for its ack (it
+ * has passed the fd on by then); the caller closes its copy. */
 static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd)
 {
     struct pyoci_msg m;
@@ -1010,7 +985,6 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
     if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
         return -1;
     wait_ack(l->sync_fd);
-    close(fd);
     return 0;
 }
 
@@ -1035,18 +1009,19 @@ static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyo
     int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     if (r < 0 || !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
         return r < 0 ? -1 : 0;
-    return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, r);
+    cleanup_close int notify = r;
+    return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, notify);
 }
 
 static int do_console(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
-    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
         return -1;
     int unlock = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
         return -1;
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     if (slave < 0)
         return -1;
     if (OP_CONSOLE_ROWS(st) || OP_CONSOLE_COLS(st)) {
@@ -1067,8 +1042,8 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
     for (int fd = 0; fd < 3; fd++)
         if (dup2(slave, fd) < 0)
             return -1;
-    if (slave > 2)
-        close(slave);
+    if (slave <= 2)
+        keep_fd(&slave); /* it is stdio now */
     return 0;
 }
 
@@ -1184,15 +1159,15 @@ static int wait_hook(pid_t pid, unsigned long long seconds)
     long long deadline = LLONG_MAX; /* for a timeout of more than LLONG_MAX ms */
     if (seconds < (unsigned long long)(LLONG_MAX - now) / 1000)
         deadline = now + (long long)seconds * 1000;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     for (;;) {
         siginfo_t info;
         info.si_pid = 0;
         /* WNOWAIT: the caller reaps it and reads its status */
         if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
-            return close_keep_errno(-1, pidfd, -1);
+            return -1;
         if (info.si_pid == pid)
-            return close_keep_errno(0, pidfd, -1);
+            return 0;
         long long left = deadline - monotonic_ms();
         if (left <= 0)
             break;
@@ -1204,7 +1179,6 @@ static int wait_hook(pid_t pid, unsigned long long seconds)
             poll(&pfd, 1, left < INT_MAX ? (int)left : INT_MAX);
         }
     }
-    close_keep_errno(0, pidfd, -1);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     errno = ETIMEDOUT;
@@ -1545,29 +1519,21 @@ static int userns_with_maps(const char *uid_map, const char *gid_map)
 int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid_map, int recursive,
                         int idmap_all)
 {
-    int userns = userns_with_maps(uid_map, gid_map);
+    cleanup_close int userns = userns_with_maps(uid_map, gid_map);
     if (userns < 0)
         return -errno;
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
-    if (tree < 0) {
-        int e = errno;
-        close(userns);
-        return -e;
-    }
+    cleanup_close int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0)
+        return -errno;
     struct shim_mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP;
     attr.userns_fd = (uint64_t)userns;
-    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (idmap_all ? AT_RECURSIVE : 0), &attr,
-                         sizeof attr);
-    int e = errno;
-    close(userns);
-    if (r < 0) {
-        close(tree);
-        return -e;
-    }
-    return tree;
+    unsigned int at_flags = AT_EMPTY_PATH | (idmap_all ? AT_RECURSIVE : 0);
+    if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) < 0)
+        return -errno;
+    return keep_fd(&tree);
 }
 
 int pyoci_setns(int fd, int nstype)
