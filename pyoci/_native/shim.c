@@ -723,29 +723,24 @@ static int do_symlink(const struct pyoci_step *st)
 
 static int do_pivot_root(const char *rootfs)
 {
-    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    int r = -1;
-    if (oldroot < 0 || newroot < 0)
-        goto out;
+    cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0)
+        return -1;
+    cleanup_close int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (newroot < 0)
+        return -1;
     /* pivot_root(".", ".") stacks the old root on top of the new one; no
      * put_old directory is needed in the image. */
     if (fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-        goto out;
+        return -1;
     if (fchdir(oldroot) < 0)
-        goto out;
+        return -1;
     /* Keep the unmount of the old root from propagating to the host. */
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        goto out;
+        return -1;
     if (umount2(".", MNT_DETACH) < 0)
-        goto out;
-    r = chdir("/");
-out:
-    if (oldroot >= 0)
-        close(oldroot);
-    if (newroot >= 0)
-        close(newroot);
-    return r;
+        return -1;
+    return chdir("/");
 }
 
 static int do_chroot(const char *rootfs, int move)
