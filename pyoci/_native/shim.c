@@ -31,7 +31,8 @@
  * A packet that is not one of these ends the child with "sync channel: ...".
  *
  * A failing step sends MSG_ERROR(step, errno, label) and exits, so Python can
- * name the config field.  Rules for this file: after clone() no malloc, no
+ * name the config field; the label carries the syscall that failed in the
+ * step too (see fail).  Rules for this file: after clone() no malloc, no
  * stdio, no locks (the parent may have held one), only syscalls and stack,
  * static or mmap'd buffers; every string the child needs was built by
  * Python before.
@@ -118,6 +119,7 @@ static int rootfd = -1;           /* O_PATH fd of the rootfs, for resolving moun
 static char exec_path[PATH_MAX];  /* set by RESOLVE_EXEC */
 static char *state_buf;           /* state JSON for the createContainer/startContainer hooks (mmap'd) */
 static size_t state_len;
+static const char *failed_call;   /* the syscall the failing step made last (see fail), or NULL */
 
 /* ---- the sync channel: talking to the parent ------------------------------ */
 
@@ -137,10 +139,71 @@ static void send_msg(int type, int step, int err, int status, int pid, const cha
         _exit(1);
 }
 
+/* The syscall of a step that makes only one, for its error message; the
+ * functions behind the others name theirs through failed(). */
+static const char *const op_calls[] = {
+    [PYOCI_OP_UNSHARE] = "unshare",
+    [PYOCI_OP_JOIN_KEYRING] = "keyctl",
+    [PYOCI_OP_ROOT_PROPAGATION] = "mount",
+    [PYOCI_OP_MAKE_PARENT_PRIVATE] = "mount",
+    [PYOCI_OP_SETHOSTNAME] = "sethostname",
+    [PYOCI_OP_SETDOMAINNAME] = "setdomainname",
+    [PYOCI_OP_SETRLIMIT] = "setrlimit",
+    [PYOCI_OP_SCHED_SETATTR] = "sched_setattr",
+    [PYOCI_OP_IOPRIO] = "ioprio_set",
+    [PYOCI_OP_PERSONALITY] = "personality",
+    [PYOCI_OP_MEMPOLICY] = "set_mempolicy",
+    [PYOCI_OP_CHDIR] = "chdir",
+    [PYOCI_OP_SETGROUPS] = "setgroups",
+    [PYOCI_OP_NO_NEW_PRIVS] = "prctl",
+    [PYOCI_OP_EXEC] = "execve",
+};
+
+/* -1, for a step that fails in the syscall call (whose errno stands). */
+static int failed(const char *call)
+{
+    failed_call = call;
+    return -1;
+}
+
+/* -1 with errno err, for a step that fails a check of its own, in no syscall. */
+static int refused(int err)
+{
+    failed_call = NULL;
+    errno = err;
+    return -1;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* Report the failed step, "label: syscall" ("mounts[3] /proc: mount (tmpcopyup):
+ * getdents64"), and end.  The syscall is left out where the label already
+ * ends with it ("process.cwd /x: chdir"), and for a hook's exit status. */
 static void fail(const struct pyoci_launch *l, int step, int err, int status)
 {
-    send_msg(PYOCI_MSG_ERROR, step, err, status, 0, step >= 0 ? l->steps[step].label : "namespaces");
+    char label[sizeof ((struct pyoci_msg *)0)->label];
+    const char *base = step >= 0 ? l->steps[step].label : "namespaces";
+    const char *call = failed_call;
+    int op = step >= 0 ? l->steps[step].op : 0;
+    if (!call && op > 0 && (size_t)op < sizeof op_calls / sizeof op_calls[0])
+        call = op_calls[op];
+    if (call && !status && !ends_with(base, call))
+        snprintf(label, sizeof label, "%s: %s", base, call);
+    else
+        snprintf(label, sizeof label, "%s", base);
+    send_msg(PYOCI_MSG_ERROR, step, err, status, 0, label);
     _exit(1);
+}
+
+/* The namespace work before the first step failed in the syscall call. */
+static void fail_setup(const struct pyoci_launch *l, const char *call)
+{
+    failed(call);
+    fail(l, -1, errno, 0);
 }
 
 /* A reply that breaks the protocol: reported as the failed step "sync
@@ -286,6 +349,13 @@ static int open_in_root(const char *path, int flags)
 
 static int mkdir_all_in_root_via(const char *path, int is_file, int links);
 
+/* A descriptor of the rootfs of the caller's own. */
+static int dup_root(void)
+{
+    int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? failed("fcntl") : fd;
+}
+
 /* Create the directories of path inside the rootfs (and the last component as
  * a file when is_file) and return an O_PATH fd of it.  A component that is a
  * symlink to something missing is followed, inside the rootfs, and its target
@@ -302,19 +372,15 @@ static int follow_dangling(char *buf, char *p, const char *target, const char *r
 {
     char joined[PATH_MAX];
     int n;
-    if (links >= MAX_SYMLINKS) {
-        errno = ELOOP;
-        return -1;
-    }
+    if (links >= MAX_SYMLINKS)
+        return refused(ELOOP);
     *p = '\0'; /* buf is now the directory holding the link, relative to the root */
     if (target[0] == '/')
         n = snprintf(joined, sizeof joined, "%s/%s", target, rest);
     else
         n = snprintf(joined, sizeof joined, "%s%s/%s", buf, target, rest);
-    if (n < 0 || (size_t)n >= sizeof joined) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (n < 0 || (size_t)n >= sizeof joined)
+        return refused(ENAMETOOLONG);
     return mkdir_all_in_root_via(joined, is_file, links + 1);
 }
 
@@ -322,16 +388,18 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
 {
     char buf[PATH_MAX];
     size_t len = strlen(path);
-    if (len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (len >= sizeof buf)
+        return refused(ENAMETOOLONG);
     memcpy(buf, path, len + 1);
     int fd = open_in_root(buf, O_PATH);
-    if (fd >= 0 || errno != ENOENT)
+    if (fd >= 0)
         return fd;
+    if (errno != ENOENT)
+        return failed("openat2");
 
-    cleanup_close int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    cleanup_close int parent = dup_root();
+    if (parent < 0)
+        return -1;
     char *p = buf;
     while (*p == '/')
         p++;
@@ -361,7 +429,7 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
                 r = mkdirat(parent, p, 0755);
             }
             if (r < 0 && errno != EEXIST)
-                return -1;
+                return failed(last && is_file ? "openat" : "mkdirat");
             next = open_in_root(buf, O_PATH);
             char target[PATH_MAX];
             ssize_t n;
@@ -371,7 +439,7 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
             }
         }
         if (next < 0)
-            return -1;
+            return failed("openat2");
         close(parent);
         parent = next;
         if (last)
@@ -388,22 +456,20 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
 static int open_parent_in_root(const char *path, char *buf, size_t buflen, const char **base)
 {
     size_t len = strlen(path);
-    if (len >= buflen) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (len >= buflen)
+        return refused(ENAMETOOLONG);
     memcpy(buf, path, len + 1);
     while (len > 1 && buf[len - 1] == '/')
         buf[--len] = 0;
     char *slash = strrchr(buf, '/');
     if (!slash) {
         *base = buf;
-        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+        return dup_root();
     }
     *slash = 0;
     *base = slash + 1;
     if (slash == buf)
-        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+        return dup_root();
     return mkdir_all_in_root(buf, 0);
 }
 
@@ -441,9 +507,9 @@ static int remount(const char *target, unsigned long flags)
     flags |= MS_REMOUNT | MS_BIND;
     if (mount(NULL, target, NULL, flags, NULL) == 0)
         return 0;
-    if (errno != EPERM)
-        return -1;
-    return mount(NULL, target, NULL, flags | locked_flags(target), NULL);
+    if (errno != EPERM || mount(NULL, target, NULL, flags | locked_flags(target), NULL) < 0)
+        return failed("mount");
+    return 0;
 }
 
 /* ---- tmpcopyup: what the image had under a tmpfs stays visible in it ------ */
@@ -471,15 +537,15 @@ static int copy_file(int src, int dst, const char *name, const struct stat *st)
 {
     cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
-        return -1;
+        return failed("openat");
     cleanup_close int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
-        return -1;
+        return failed("openat");
     off_t left = st->st_size;
     while (left > 0) {
         ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
         if (n < 0)
-            return -1;
+            return failed("sendfile");
         if (n == 0)
             break; /* the file shrank while we copied */
         left -= n;
@@ -498,11 +564,11 @@ static int copy_leaf(int src, int dst, const char *name, const struct stat *st)
     case S_IFLNK:
         n = readlinkat(src, name, target, sizeof target - 1);
         if (n < 0)
-            return -1;
+            return failed("readlinkat");
         target[n] = '\0';
-        return symlinkat(target, dst, name);
+        return symlinkat(target, dst, name) < 0 ? failed("symlinkat") : 0;
     default:
-        return mknodat(dst, name, st->st_mode, st->st_rdev);
+        return mknodat(dst, name, st->st_mode, st->st_rdev) < 0 ? failed("mknodat") : 0;
     }
 }
 
@@ -511,11 +577,11 @@ static int copy_leaf(int src, int dst, const char *name, const struct stat *st)
 static int copy_attrs(int dst, const char *name, const struct stat *st)
 {
     if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
+        return failed("fchownat");
     if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
-        return -1;
+        return failed("fchmodat");
     struct timespec times[2] = {st->st_atim, st->st_mtim};
-    return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
+    return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? failed("utimensat") : 0;
 }
 
 /* How deep tmpcopyup goes: as deep as a path of PATH_MAX bytes reaches
@@ -536,13 +602,13 @@ struct copy_level {
 static int enter_dir(const struct copy_level *at, const char *name, struct copy_level *next)
 {
     if (mkdirat(at->dst, name, 0700) < 0)
-        return -1;
+        return failed("mkdirat");
     cleanup_close int src = openat(at->src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (src < 0)
-        return -1;
+        return failed("openat");
     next->dst = openat(at->dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next->dst < 0)
-        return -1;
+        return failed("openat");
     next->src = keep_fd(&src);
     next->n = next->off = 0;
     return 0;
@@ -557,7 +623,7 @@ static int copy_tree(int src, int dst)
     struct copy_level *levels = mmap(NULL, COPY_MAX_DEPTH * sizeof *levels, PROT_READ | PROT_WRITE,
                                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (levels == MAP_FAILED)
-        return -1;
+        return failed("mmap");
     int depth = 0, r = -1;
     levels[0].src = src;
     levels[0].dst = dst;
@@ -567,8 +633,10 @@ static int copy_tree(int src, int dst)
         if (at->off == at->n) {
             at->n = syscall(SYS_getdents64, at->src, at->buf, sizeof at->buf);
             at->off = 0;
-            if (at->n < 0)
+            if (at->n < 0) {
+                failed("getdents64");
                 break;
+            }
             if (at->n > 0)
                 continue;
             if (depth == 0) {
@@ -592,8 +660,10 @@ static int copy_tree(int src, int dst)
             continue;
         }
         struct stat st;
-        if (fstatat(at->src, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstatat(at->src, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            failed("fstatat");
             break;
+        }
         if (!S_ISDIR(st.st_mode)) {
             at->off += d->d_reclen;
             if (copy_leaf(at->src, at->dst, d->d_name, &st) < 0 || copy_attrs(at->dst, d->d_name, &st) < 0)
@@ -602,7 +672,7 @@ static int copy_tree(int src, int dst)
         }
         /* A directory: its entry stays current here until its copy is done. */
         if (depth + 1 == COPY_MAX_DEPTH) {
-            errno = ENAMETOOLONG;
+            refused(ENAMETOOLONG);
             break;
         }
         if (enter_dir(at, d->d_name, &levels[depth + 1]) < 0)
@@ -633,14 +703,15 @@ static int do_mount(const struct pyoci_step *st)
         return -1;
     fd_path(target, sizeof target, fd);
     if (OP_MOUNT_COPY_UP(st) && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return -1;
-    int r = mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
-                  OP_MOUNT_DATA(st));
-    if (r < 0 || below < 0)
-        return r;
+        return failed("open");
+    if (mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
+              OP_MOUNT_DATA(st)) < 0)
+        return failed("mount");
+    if (below < 0)
+        return 0;
     cleanup_close int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
     if (top < 0)
-        return -1;
+        return failed("openat2");
     return copy_tree(below, top);
 }
 
@@ -648,7 +719,9 @@ static int do_mount(const struct pyoci_step *st)
 static int move_onto(int tree, int target)
 {
     cleanup_close int owned = tree;
-    return (int)syscall(SYS_move_mount, owned, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    if (syscall(SYS_move_mount, owned, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return failed("move_mount");
+    return 0;
 }
 
 /* A detached tree from the parent (an idmapped bind) goes onto dest. */
@@ -670,18 +743,20 @@ static int on_mounted(const struct pyoci_step *st)
                                                       : OP_SETATTR_DEST(st);
     cleanup_close int fd = open_in_root(dest, O_PATH);
     if (fd < 0)
-        return -1;
+        return failed("openat2");
     fd_path(target, sizeof target, fd);
     if (st->op == PYOCI_OP_REMOUNT)
         return remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
     if (st->op == PYOCI_OP_PROPAGATE)
-        return mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL);
+        return mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL) < 0 ? failed("mount") : 0;
     struct shim_mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = OP_SETATTR_ATTR_SET(st);
     attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
     attr.propagation = OP_SETATTR_PROPAGATION(st);
-    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return failed("mount_setattr");
+    return 0;
 }
 
 static int do_mknod(const struct pyoci_step *st)
@@ -695,18 +770,20 @@ static int do_mknod(const struct pyoci_step *st)
         /* In a user namespace mknod is refused: bind the host's device node instead. */
         int file = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (file < 0)
-            return -1;
+            return failed("openat");
         close(file);
         cleanup_close int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
         if (fd < 0)
-            return -1;
+            return failed("openat2");
         fd_path(target, sizeof target, fd);
-        return mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL);
+        return mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL) < 0 ? failed("mount") : 0;
     }
     unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
     if (mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st)) < 0)
-        return -1;
-    return fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW);
+        return failed("mknodat");
+    if (fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW) < 0)
+        return failed("fchownat");
+    return 0;
 }
 
 static int do_symlink(const struct pyoci_step *st)
@@ -717,7 +794,7 @@ static int do_symlink(const struct pyoci_step *st)
     if (dir < 0)
         return -1;
     if (symlinkat(OP_SYMLINK_TARGET(st), dir, base) < 0 && errno != EEXIST)
-        return -1;
+        return failed("symlinkat");
     return 0;
 }
 
@@ -725,34 +802,36 @@ static int do_pivot_root(const char *rootfs)
 {
     cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (oldroot < 0)
-        return -1;
+        return failed("open");
     cleanup_close int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (newroot < 0)
-        return -1;
+        return failed("open");
+    if (fchdir(newroot) < 0)
+        return failed("fchdir");
     /* pivot_root(".", ".") stacks the old root on top of the new one; no
      * put_old directory is needed in the image. */
-    if (fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-        return -1;
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return failed("pivot_root");
     if (fchdir(oldroot) < 0)
-        return -1;
+        return failed("fchdir");
     /* Keep the unmount of the old root from propagating to the host. */
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        return -1;
+        return failed("mount");
     if (umount2(".", MNT_DETACH) < 0)
-        return -1;
-    return chdir("/");
+        return failed("umount2");
+    return chdir("/") < 0 ? failed("chdir") : 0;
 }
 
 static int do_chroot(const char *rootfs, int move)
 {
     if (chdir(rootfs) < 0)
-        return -1;
+        return failed("chdir");
     /* Without a mount namespace of its own "/" is the host's: only chroot. */
     if (move && mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
-        return -1;
+        return failed("mount");
     if (chroot(".") < 0)
-        return -1;
-    return chdir("/");
+        return failed("chroot");
+    return chdir("/") < 0 ? failed("chdir") : 0;
 }
 
 /* Write all of content to fd in one write, as procfs files take their value. */
@@ -760,17 +839,15 @@ static int write_all(int fd, const char *content)
 {
     size_t len = strlen(content);
     ssize_t n = write(fd, content, len);
-    if (n >= 0 && (size_t)n != len) {
-        errno = EIO;
-        n = -1;
-    }
-    return n < 0 ? -1 : 0;
+    if (n < 0)
+        return failed("write");
+    return (size_t)n == len ? 0 : refused(EIO);
 }
 
 static int write_file(const char *path, const char *content)
 {
     cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-    return fd < 0 ? -1 : write_all(fd, content);
+    return fd < 0 ? failed("open") : write_all(fd, content);
 }
 
 /* A sysctl or an AppArmor attr file, written after pivot_root: it must be a
@@ -783,12 +860,12 @@ static int write_proc_file(const char *path, const char *content)
 {
     struct statfs fs;
     cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstatfs(fd, &fs) < 0)
-        return -1;
-    if (fs.f_type != PROC_SUPER_MAGIC) {
-        errno = EXDEV;
-        return -1;
-    }
+    if (fd < 0)
+        return failed("open");
+    if (fstatfs(fd, &fs) < 0)
+        return failed("fstatfs");
+    if (fs.f_type != PROC_SUPER_MAGIC)
+        return refused(EXDEV);
     return write_all(fd, content);
 }
 
@@ -808,7 +885,10 @@ static int write_proc_file(const char *path, const char *content)
 static int open_in_new_root(const char *path, int flags)
 {
     cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return root < 0 ? -1 : openat_in_root(root, path, flags);
+    if (root < 0)
+        return failed("open");
+    int fd = openat_in_root(root, path, flags);
+    return fd < 0 ? failed("openat2") : fd;
 }
 
 static int is_null_device(const struct stat *sb)
@@ -823,12 +903,12 @@ static int refuse_unless_null(int fd)
 {
     cleanup_close int owned = fd;
     struct stat sb;
-    if (owned < 0 || fstat(owned, &sb) < 0)
+    if (owned < 0)
         return -1;
-    if (!is_null_device(&sb)) {
-        errno = ENODEV;
-        return -1;
-    }
+    if (fstat(owned, &sb) < 0)
+        return failed("fstat");
+    if (!is_null_device(&sb))
+        return refused(ENODEV);
     return keep_fd(&owned);
 }
 
@@ -855,9 +935,12 @@ static int reopen_dev_null(void)
         if (dev_null() < 0)
             return errno == ENOENT ? 0 : -1; /* a rootfs without one keeps what it was given */
         /* Checked again once open: the node may have changed since. */
-        cleanup_close int null = refuse_unless_null(open_in_new_root("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY));
-        if (null < 0 || dup3(null, fd, 0) < 0)
+        int flags = O_RDWR | O_NOFOLLOW | O_NOCTTY;
+        cleanup_close int null = refuse_unless_null(open_in_new_root("/dev/null", flags));
+        if (null < 0)
             return -1;
+        if (dup3(null, fd, 0) < 0)
+            return failed("dup3");
     }
     return 0;
 }
@@ -870,15 +953,16 @@ static int reopen_dev_null(void)
 static int open_mask_target(const char *path, struct stat *sb)
 {
     cleanup_close int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, sb) < 0)
+    if (fd < 0)
         return -1;
+    if (fstat(fd, sb) < 0)
+        return failed("fstat");
     if (!S_ISLNK(sb->st_mode))
         return keep_fd(&fd);
     cleanup_close int target = open_in_new_root(path, O_PATH);
     if (target < 0)
         return -1;
-    errno = ELOOP;
-    return -1;
+    return refused(ELOOP);
 }
 
 /* A file is masked by a bind of the checked null device. */
@@ -888,7 +972,7 @@ static int mask_file(int target)
     if (null < 0)
         return -1;
     int tree = (int)syscall(SYS_open_tree, null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    return tree < 0 ? -1 : move_onto(tree, target);
+    return tree < 0 ? failed("open_tree") : move_onto(tree, target);
 }
 
 /* A directory by an empty read-only tmpfs. */
@@ -896,13 +980,13 @@ static int mask_dir(int target)
 {
     cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0)
-        return -1;
+        return failed("fsopen");
     if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
         syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
         syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return -1;
+        return failed("fsconfig");
     int tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
-    return tree < 0 ? -1 : move_onto(tree, target);
+    return tree < 0 ? failed("fsmount") : move_onto(tree, target);
 }
 
 static int mask_path(const char *path)
@@ -927,11 +1011,11 @@ static int readonly_path(const char *path)
     cleanup_close int tree = (int)syscall(SYS_open_tree, target, "",
                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (tree < 0)
-        return -1;
+        return failed("open_tree");
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_RDONLY;
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-        return -1;
+        return failed("mount_setattr");
     return move_onto(keep_fd(&tree), target);
 }
 
@@ -940,13 +1024,13 @@ static int loopback_up(void)
     struct ifreq ifr;
     cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -1;
+        return failed("socket");
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, "lo");
     if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        return -1;
+        return failed("ioctl SIOCGIFFLAGS");
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    return ioctl(fd, SIOCSIFFLAGS, &ifr);
+    return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? failed("ioctl SIOCSIFFLAGS") : 0;
 }
 
 /* Send fd to the parent in a message of this type and wait for its ack (it
@@ -978,7 +1062,7 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof(int));
     if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
-        return -1;
+        return failed("sendmsg");
     wait_ack(l->sync_fd);
     return 0;
 }
@@ -992,18 +1076,18 @@ static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyo
 {
     /* sock_fprog.len is an unsigned short: a longer program must not load
      * as its first instructions.  The kernel takes no more than BPF_MAXINSNS. */
-    if (OP_SECCOMP_LENGTH(st) > BPF_MAXINSNS) {
-        errno = E2BIG;
-        return -1;
-    }
+    if (OP_SECCOMP_LENGTH(st) > BPF_MAXINSNS)
+        return refused(E2BIG);
     struct sock_fprog prog = {.len = (unsigned short)OP_SECCOMP_LENGTH(st),
                               .filter = (struct sock_filter *)(void *)OP_SECCOMP_PROGRAM(st)};
     unsigned int flags = (unsigned int)OP_SECCOMP_FLAGS(st);
     if (!flags)
-        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? failed("prctl") : 0;
     int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-    if (r < 0 || !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
-        return r < 0 ? -1 : 0;
+    if (r < 0)
+        return failed("seccomp");
+    if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+        return 0;
     cleanup_close int notify = r;
     return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, notify);
 }
@@ -1012,20 +1096,20 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
 {
     cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
-        return -1;
+        return failed("open");
     int unlock = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-        return -1;
+        return failed("ioctl TIOCSPTLCK");
     cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     if (slave < 0)
-        return -1;
+        return failed("ioctl TIOCGPTPEER");
     if (OP_CONSOLE_ROWS(st) || OP_CONSOLE_COLS(st)) {
         struct winsize ws;
         memset(&ws, 0, sizeof ws);
         ws.ws_row = (unsigned short)OP_CONSOLE_ROWS(st);
         ws.ws_col = (unsigned short)OP_CONSOLE_COLS(st);
         if (ioctl(master, TIOCSWINSZ, &ws) < 0)
-            return -1;
+            return failed("ioctl TIOCSWINSZ");
     }
 
     /* Hand the master to the parent, which passes it on to --console-socket. */
@@ -1033,10 +1117,10 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
         return -1;
 
     if (ioctl(slave, TIOCSCTTY, 0) < 0)
-        return -1;
+        return failed("ioctl TIOCSCTTY");
     for (int fd = 0; fd < 3; fd++)
         if (dup2(slave, fd) < 0)
-            return -1;
+            return failed("dup2");
     if (slave <= 2)
         keep_fd(&slave); /* it is stdio now */
     return 0;
@@ -1050,9 +1134,9 @@ static int keep_caps(const struct pyoci_step *st)
         if (bounding & (1ULL << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            return -1;
+            return failed("prctl PR_CAPBSET_DROP");
     }
-    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? failed("prctl PR_SET_KEEPCAPS") : 0;
 }
 
 static int set_caps(const struct pyoci_step *st)
@@ -1065,14 +1149,14 @@ static int set_caps(const struct pyoci_step *st)
         data[i].inheritable = (uint32_t)(OP_CAPS_INHERITABLE(st) >> (32 * i));
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
-        return -1;
+        return failed("capset");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return -1;
+        return failed("prctl PR_SET_KEEPCAPS");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return -1;
+        return failed("prctl PR_CAP_AMBIENT");
     for (int cap = 0; cap < 64; cap++)
         if ((OP_CAPS_AMBIENT(st) & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-            return -1;
+            return failed("prctl PR_CAP_AMBIENT");
     return 0;
 }
 
@@ -1160,7 +1244,7 @@ static int wait_hook(pid_t pid, unsigned long long seconds)
         info.si_pid = 0;
         /* WNOWAIT: the caller reaps it and reads its status */
         if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
-            return -1;
+            return failed("waitid");
         if (info.si_pid == pid)
             return 0;
         long long left = deadline - monotonic_ms();
@@ -1176,8 +1260,7 @@ static int wait_hook(pid_t pid, unsigned long long seconds)
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    errno = ETIMEDOUT;
-    return -1;
+    return refused(ETIMEDOUT);
 }
 
 /* Run a hook in the container's namespaces with the state on its stdin.
@@ -1186,10 +1269,10 @@ static int run_hook(const struct pyoci_step *st, int *status)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
+        return failed("pipe2");
     pid_t pid = raw_fork();
     if (pid < 0)
-        return -1;
+        return failed("clone");
     if (pid == 0) {
         if (dup2(p[0], 0) < 0)
             _exit(127);
@@ -1214,7 +1297,7 @@ static int run_hook(const struct pyoci_step *st, int *status)
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
-            return -1;
+            return failed("waitpid");
     if (ws != 0) {
         *status = ws;
         return -1;
@@ -1269,7 +1352,7 @@ static int close_on_exec(const struct pyoci_launch *l)
 {
     unsigned int first = 3 + (unsigned int)l->keep_fds;
     if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return -1;
+        return failed("close_range");
     for (int fd = 3; fd < (int)first; fd++)
         fcntl(fd, F_SETFD, 0);
     return 0;
@@ -1381,8 +1464,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         execve(exec_path, OP_EXEC_ARGS(st), OP_EXEC_ENV(st));
         return -1;
     }
-    errno = EINVAL;
-    return -1;
+    return refused(EINVAL);
 }
 
 /* ---- the child ------------------------------------------------------------ */
@@ -1410,7 +1492,7 @@ static void child_main(struct pyoci_launch *l)
      * when they share its pid namespace.  It is lifted only while the parent
      * writes the id maps (see below). */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "prctl PR_SET_DUMPABLE");
     for (int i = 0; i < l->nclose; i++)
         syscall(SYS_close_range, l->close_first[i], l->close_last[i], 0);
     reset_signals();
@@ -1418,31 +1500,33 @@ static void child_main(struct pyoci_launch *l)
 
     for (int i = 0; i < l->njoin; i++) {
         if (setns(l->join_fds[i], l->join_types[i]) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "setns");
         close(l->join_fds[i]);
     }
     if (l->unshare_flags && unshare(l->unshare_flags) < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "unshare");
     if (l->new_userns) {
         /* A non-dumpable process's /proc files belong to root: an
          * unprivileged parent (or the setuid newuidmap it runs, which checks
          * who owns the target) could not write its uid_map.  No other process
          * is in the new namespace yet, as runc reasons. */
         if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "prctl PR_SET_DUMPABLE");
         send_msg(PYOCI_MSG_USERNS, -1, 0, 0, 0, NULL);
         wait_ack(l->sync_fd);
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "prctl PR_SET_DUMPABLE");
+        if (setresgid(0, 0, 0) < 0)
+            fail_setup(l, "setresgid");
+        if (setresuid(0, 0, 0) < 0)
+            fail_setup(l, "setresuid");
     }
     if (l->timens_offsets && write_file("/proc/self/timens_offsets", l->timens_offsets) < 0)
         fail(l, -1, errno, 0);
     if (l->fork_after) {
         pid_t pid = raw_fork();
         if (pid < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "clone");
         if (pid > 0) {
             send_msg(PYOCI_MSG_PID, -1, 0, 0, pid, NULL);
             _exit(0);
@@ -1452,11 +1536,12 @@ static void child_main(struct pyoci_launch *l)
     }
     wait_ack(l->sync_fd);
     if (setsid() < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "setsid");
 
     for (int i = 0; i < l->nsteps; i++) {
         int status = 0;
         errno = 0;
+        failed_call = NULL;
         if (run_step(l, i, &status) < 0)
             fail(l, i, errno, status);
     }

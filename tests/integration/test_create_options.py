@@ -183,6 +183,25 @@ def test_tmpcopyup_refuses_a_tree_deeper_than_a_path_reaches(runtime, tmp_path):
     assert "/deep: mount (tmpcopyup): file name too long" in proc.stderr, proc.stderr
 
 
+def test_an_error_names_the_syscall_that_failed_inside_its_step(runtime, tmp_path):
+    """A tmpcopyup makes dozens of syscalls: the error names the one that
+    failed, after the step's label and before its errno."""
+    rootfs = make_rootfs(str(tmp_path / "rootfs"))
+    os.makedirs(os.path.join(rootfs, "seed"))
+    with open(os.path.join(rootfs, "seed", "big"), "wb") as f:
+        f.write(b"x" * (1 << 20))
+
+    def mutate(config):
+        config["root"]["path"] = rootfs
+        config["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["tmpcopyup", "size=64k"]})
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], mutate=mutate), cid)
+    assert proc.returncode == 1
+    assert "/seed: mount (tmpcopyup): sendfile: no space left on device" in proc.stderr, proc.stderr
+
+
 def test_tmpcopyup_on_a_bind_is_refused(runtime, tmp_path):
     def mutate(config):
         config["mounts"].append({"destination": "/mnt", "type": "bind", "source": str(tmp_path),
