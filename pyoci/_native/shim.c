@@ -31,7 +31,8 @@
  * A packet that is not one of these ends the child with "sync channel: ...".
  *
  * A failing step sends MSG_ERROR(step, errno, label) and exits, so Python can
- * name the config field.  Rules for this file: after clone() no malloc, no
+ * name the config field; the label carries the syscall that failed in the
+ * step too (see fail).  Rules for this file: after clone() no malloc, no
  * stdio, no locks (the parent may have held one), only syscalls and stack,
  * static or mmap'd buffers; every string the child needs was built by
  * Python before.
@@ -63,6 +64,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <net/if.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -117,6 +119,7 @@ static int rootfd = -1;           /* O_PATH fd of the rootfs, for resolving moun
 static char exec_path[PATH_MAX];  /* set by RESOLVE_EXEC */
 static char *state_buf;           /* state JSON for the createContainer/startContainer hooks (mmap'd) */
 static size_t state_len;
+static const char *failed_call;   /* the syscall the failing step made last (see fail), or NULL */
 
 /* ---- the sync channel: talking to the parent ------------------------------ */
 
@@ -136,10 +139,71 @@ static void send_msg(int type, int step, int err, int status, int pid, const cha
         _exit(1);
 }
 
+/* The syscall of a step that makes only one, for its error message; the
+ * functions behind the others name theirs through failed(). */
+static const char *const op_calls[] = {
+    [PYOCI_OP_UNSHARE] = "unshare",
+    [PYOCI_OP_JOIN_KEYRING] = "keyctl",
+    [PYOCI_OP_ROOT_PROPAGATION] = "mount",
+    [PYOCI_OP_MAKE_PARENT_PRIVATE] = "mount",
+    [PYOCI_OP_SETHOSTNAME] = "sethostname",
+    [PYOCI_OP_SETDOMAINNAME] = "setdomainname",
+    [PYOCI_OP_SETRLIMIT] = "setrlimit",
+    [PYOCI_OP_SCHED_SETATTR] = "sched_setattr",
+    [PYOCI_OP_IOPRIO] = "ioprio_set",
+    [PYOCI_OP_PERSONALITY] = "personality",
+    [PYOCI_OP_MEMPOLICY] = "set_mempolicy",
+    [PYOCI_OP_CHDIR] = "chdir",
+    [PYOCI_OP_SETGROUPS] = "setgroups",
+    [PYOCI_OP_NO_NEW_PRIVS] = "prctl",
+    [PYOCI_OP_EXEC] = "execve",
+};
+
+/* -1, for a step that fails in the syscall call (whose errno stands). */
+static int failed(const char *call)
+{
+    failed_call = call;
+    return -1;
+}
+
+/* -1 with errno err, for a step that fails a check of its own, in no syscall. */
+static int refused(int err)
+{
+    failed_call = NULL;
+    errno = err;
+    return -1;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* Report the failed step, "label: syscall" ("mounts[3] /proc: mount (tmpcopyup):
+ * getdents64"), and end.  The syscall is left out where the label already
+ * ends with it ("process.cwd /x: chdir"), and for a hook's exit status. */
 static void fail(const struct pyoci_launch *l, int step, int err, int status)
 {
-    send_msg(PYOCI_MSG_ERROR, step, err, status, 0, step >= 0 ? l->steps[step].label : "namespaces");
+    char label[sizeof ((struct pyoci_msg *)0)->label];
+    const char *base = step >= 0 ? l->steps[step].label : "namespaces";
+    const char *call = failed_call;
+    int op = step >= 0 ? l->steps[step].op : 0;
+    if (!call && op > 0 && (size_t)op < sizeof op_calls / sizeof op_calls[0])
+        call = op_calls[op];
+    if (call && !status && !ends_with(base, call))
+        snprintf(label, sizeof label, "%s: %s", base, call);
+    else
+        snprintf(label, sizeof label, "%s", base);
+    send_msg(PYOCI_MSG_ERROR, step, err, status, 0, label);
     _exit(1);
+}
+
+/* The namespace work before the first step failed in the syscall call. */
+static void fail_setup(const struct pyoci_launch *l, const char *call)
+{
+    failed(call);
+    fail(l, -1, errno, 0);
 }
 
 /* A reply that breaks the protocol: reported as the failed step "sync
@@ -228,6 +292,29 @@ static pid_t raw_fork(void)
     return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0);
 }
 
+/* ---- descriptors ---------------------------------------------------------- */
+
+/* A descriptor declared cleanup_close is closed when it goes out of scope,
+ * errno kept, as crun's cleanup_close does: a function that opens several
+ * and leaves on many paths closes each on all of them. */
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        int e = errno;
+        close(*fd);
+        errno = e;
+    }
+}
+#define cleanup_close __attribute__((cleanup(close_fd)))
+
+/* The descriptor in *fd for the caller to keep: the cleanup leaves it open. */
+static int keep_fd(int *fd)
+{
+    int r = *fd;
+    *fd = -1;
+    return r;
+}
+
 /* ---- paths inside the rootfs ---------------------------------------------- */
 
 /* How often open_in_root tries again after EAGAIN.  The kernel answers a
@@ -262,6 +349,13 @@ static int open_in_root(const char *path, int flags)
 
 static int mkdir_all_in_root_via(const char *path, int is_file, int links);
 
+/* A descriptor of the rootfs of the caller's own. */
+static int dup_root(void)
+{
+    int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? failed("fcntl") : fd;
+}
+
 /* Create the directories of path inside the rootfs (and the last component as
  * a file when is_file) and return an O_PATH fd of it.  A component that is a
  * symlink to something missing is followed, inside the rootfs, and its target
@@ -278,19 +372,15 @@ static int follow_dangling(char *buf, char *p, const char *target, const char *r
 {
     char joined[PATH_MAX];
     int n;
-    if (links >= MAX_SYMLINKS) {
-        errno = ELOOP;
-        return -1;
-    }
+    if (links >= MAX_SYMLINKS)
+        return refused(ELOOP);
     *p = '\0'; /* buf is now the directory holding the link, relative to the root */
     if (target[0] == '/')
         n = snprintf(joined, sizeof joined, "%s/%s", target, rest);
     else
         n = snprintf(joined, sizeof joined, "%s%s/%s", buf, target, rest);
-    if (n < 0 || (size_t)n >= sizeof joined) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (n < 0 || (size_t)n >= sizeof joined)
+        return refused(ENAMETOOLONG);
     return mkdir_all_in_root_via(joined, is_file, links + 1);
 }
 
@@ -298,16 +388,18 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
 {
     char buf[PATH_MAX];
     size_t len = strlen(path);
-    if (len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (len >= sizeof buf)
+        return refused(ENAMETOOLONG);
     memcpy(buf, path, len + 1);
     int fd = open_in_root(buf, O_PATH);
-    if (fd >= 0 || errno != ENOENT)
+    if (fd >= 0)
         return fd;
+    if (errno != ENOENT)
+        return failed("openat2");
 
-    int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+    cleanup_close int parent = dup_root();
+    if (parent < 0)
+        return -1;
     char *p = buf;
     while (*p == '/')
         p++;
@@ -336,59 +428,48 @@ static int mkdir_all_in_root_via(const char *path, int is_file, int links)
             } else {
                 r = mkdirat(parent, p, 0755);
             }
-            if (r < 0 && errno != EEXIST) {
-                int e = errno;
-                close(parent);
-                errno = e;
-                return -1;
-            }
+            if (r < 0 && errno != EEXIST)
+                return failed(last && is_file ? "openat" : "mkdirat");
             next = open_in_root(buf, O_PATH);
             char target[PATH_MAX];
             ssize_t n;
             if (next < 0 && errno == ENOENT && (n = readlinkat(parent, p, target, sizeof target - 1)) >= 0) {
                 target[n] = '\0';
-                close(parent);
                 return follow_dangling(buf, p, target, last ? "" : end + 1, is_file, links);
             }
         }
-        if (next < 0) {
-            int e = errno;
-            close(parent);
-            errno = e;
-            return -1;
-        }
+        if (next < 0)
+            return failed("openat2");
         close(parent);
         parent = next;
         if (last)
-            return parent;
+            return keep_fd(&parent);
         *end = '/';
         p = end + 1;
         while (*p == '/')
             p++;
     }
-    return parent;
+    return keep_fd(&parent);
 }
 
 /* Like mkdir_all_in_root for the parent of path; *base gets the last component. */
 static int open_parent_in_root(const char *path, char *buf, size_t buflen, const char **base)
 {
     size_t len = strlen(path);
-    if (len >= buflen) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
+    if (len >= buflen)
+        return refused(ENAMETOOLONG);
     memcpy(buf, path, len + 1);
     while (len > 1 && buf[len - 1] == '/')
         buf[--len] = 0;
     char *slash = strrchr(buf, '/');
     if (!slash) {
         *base = buf;
-        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+        return dup_root();
     }
     *slash = 0;
     *base = slash + 1;
     if (slash == buf)
-        return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+        return dup_root();
     return mkdir_all_in_root(buf, 0);
 }
 
@@ -426,9 +507,9 @@ static int remount(const char *target, unsigned long flags)
     flags |= MS_REMOUNT | MS_BIND;
     if (mount(NULL, target, NULL, flags, NULL) == 0)
         return 0;
-    if (errno != EPERM)
-        return -1;
-    return mount(NULL, target, NULL, flags | locked_flags(target), NULL);
+    if (errno != EPERM || mount(NULL, target, NULL, flags | locked_flags(target), NULL) < 0)
+        return failed("mount");
+    return 0;
 }
 
 /* ---- tmpcopyup: what the image had under a tmpfs stays visible in it ------ */
@@ -440,8 +521,6 @@ struct shim_dirent64 {
     unsigned char d_type;
     char d_name[];
 };
-
-static int copy_tree(int src, int dst);
 
 static int close_keep_errno(int r, int fd1, int fd2)
 {
@@ -456,89 +535,158 @@ static int close_keep_errno(int r, int fd1, int fd2)
 
 static int copy_file(int src, int dst, const char *name, const struct stat *st)
 {
-    int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
-        return -1;
-    int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        return failed("openat");
+    cleanup_close int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
-        return close_keep_errno(-1, in, -1);
+        return failed("openat");
     off_t left = st->st_size;
     while (left > 0) {
         ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
         if (n < 0)
-            return close_keep_errno(-1, in, out);
+            return failed("sendfile");
         if (n == 0)
             break; /* the file shrank while we copied */
         left -= n;
     }
-    return close_keep_errno(0, in, out);
+    return 0;
 }
 
-static int copy_dir(int src, int dst, const char *name)
+/* An entry that is no directory: a file, a symlink or a node. */
+static int copy_leaf(int src, int dst, const char *name, const struct stat *st)
 {
-    if (mkdirat(dst, name, 0700) < 0)
-        return -1;
-    int from = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (from < 0)
-        return -1;
-    int to = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (to < 0)
-        return close_keep_errno(-1, from, -1);
-    return close_keep_errno(copy_tree(from, to), from, to);
-}
-
-/* One entry, with its owner, mode and times (mode last: chown clears set-id bits). */
-static int copy_entry(int src, int dst, const char *name)
-{
-    struct stat st;
     char target[PATH_MAX];
     ssize_t n;
-    int r;
-    if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
-    switch (st.st_mode & S_IFMT) {
-    case S_IFDIR:
-        r = copy_dir(src, dst, name);
-        break;
+    switch (st->st_mode & S_IFMT) {
     case S_IFREG:
-        r = copy_file(src, dst, name, &st);
-        break;
+        return copy_file(src, dst, name, st);
     case S_IFLNK:
         n = readlinkat(src, name, target, sizeof target - 1);
         if (n < 0)
-            return -1;
+            return failed("readlinkat");
         target[n] = '\0';
-        r = symlinkat(target, dst, name);
-        break;
+        return symlinkat(target, dst, name) < 0 ? failed("symlinkat") : 0;
     default:
-        r = mknodat(dst, name, st.st_mode, st.st_rdev);
+        return mknodat(dst, name, st->st_mode, st->st_rdev) < 0 ? failed("mknodat") : 0;
     }
-    if (r < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
-    if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
-        return -1;
-    struct timespec times[2] = {st.st_atim, st.st_mtim};
-    return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW);
 }
 
-/* Copy every entry of directory src into directory dst.  getdents64 into a
- * stack buffer, as nothing may malloc after clone; each level of the tree
- * holds one buffer and two fds. */
+/* The owner, mode and times of a copied entry (mode last: chown clears
+ * set-id bits; a directory's once its content is in, which moves its times). */
+static int copy_attrs(int dst, const char *name, const struct stat *st)
+{
+    if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return failed("fchownat");
+    if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+        return failed("fchmodat");
+    struct timespec times[2] = {st->st_atim, st->st_mtim};
+    return utimensat(dst, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? failed("utimensat") : 0;
+}
+
+/* How deep tmpcopyup goes: as deep as a path of PATH_MAX bytes reaches
+ * (one-letter names).  A deeper tree fails the mount with ENAMETOOLONG. */
+#define COPY_MAX_DEPTH (PATH_MAX / 2)
+
+/* One directory of the tree being copied. */
+struct copy_level {
+    int src, dst;           /* the directory and its copy */
+    long n, off;            /* bytes getdents64 put in buf, and how far they are copied */
+    struct stat st;         /* the directory's own, set on its copy once its content is in */
+    /* Read through struct shim_dirent64 pointers: aligned for one, and
+     * the kernel pads each record to a multiple of 8 bytes, so every one is. */
+    _Alignas(struct shim_dirent64) char buf[4096];
+};
+
+/* Make the copy of directory name, open both into next. */
+static int enter_dir(const struct copy_level *at, const char *name, struct copy_level *next)
+{
+    if (mkdirat(at->dst, name, 0700) < 0)
+        return failed("mkdirat");
+    cleanup_close int src = openat(at->src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0)
+        return failed("openat");
+    next->dst = openat(at->dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next->dst < 0)
+        return failed("openat");
+    next->src = keep_fd(&src);
+    next->n = next->off = 0;
+    return 0;
+}
+
+/* Copy every entry of directory src into directory dst, subdirectories
+ * too.  Walked with a stack of levels in a mapping, not by recursion: an
+ * image's tree may be deep enough to overflow the init's stack, and
+ * nothing may malloc after clone. */
 static int copy_tree(int src, int dst)
 {
-    char buf[4096];
-    long n;
-    while ((n = syscall(SYS_getdents64, src, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < n;) {
-            struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(buf + off);
-            off += d->d_reclen;
-            if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+    struct copy_level *levels = mmap(NULL, COPY_MAX_DEPTH * sizeof *levels, PROT_READ | PROT_WRITE,
+                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (levels == MAP_FAILED)
+        return failed("mmap");
+    int depth = 0, r = -1;
+    levels[0].src = src;
+    levels[0].dst = dst;
+    levels[0].n = levels[0].off = 0;
+    for (;;) {
+        struct copy_level *at = &levels[depth];
+        if (at->off == at->n) {
+            at->n = syscall(SYS_getdents64, at->src, at->buf, sizeof at->buf);
+            at->off = 0;
+            if (at->n < 0) {
+                failed("getdents64");
+                break;
+            }
+            if (at->n > 0)
                 continue;
-            if (copy_entry(src, dst, d->d_name) < 0)
-                return -1;
+            if (depth == 0) {
+                r = 0;
+                break;
+            }
+            /* This directory is done: back to its entry in its parent. */
+            close(at->src);
+            close(at->dst);
+            struct stat st = at->st;
+            at = &levels[--depth];
+            struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(at->buf + at->off);
+            at->off += d->d_reclen;
+            if (copy_attrs(at->dst, d->d_name, &st) < 0)
+                break;
+            continue;
         }
+        struct shim_dirent64 *d = (struct shim_dirent64 *)(void *)(at->buf + at->off);
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0) {
+            at->off += d->d_reclen;
+            continue;
+        }
+        struct stat st;
+        if (fstatat(at->src, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            failed("fstatat");
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            at->off += d->d_reclen;
+            if (copy_leaf(at->src, at->dst, d->d_name, &st) < 0 || copy_attrs(at->dst, d->d_name, &st) < 0)
+                break;
+            continue;
+        }
+        /* A directory: its entry stays current here until its copy is done. */
+        if (depth + 1 == COPY_MAX_DEPTH) {
+            refused(ENAMETOOLONG);
+            break;
+        }
+        if (enter_dir(at, d->d_name, &levels[depth + 1]) < 0)
+            break;
+        levels[++depth].st = st;
     }
-    return n < 0 ? -1 : 0;
+    int e = errno;
+    for (; depth > 0; depth--) {
+        close(levels[depth].src);
+        close(levels[depth].dst);
+    }
+    munmap(levels, COPY_MAX_DEPTH * sizeof *levels);
+    errno = e;
+    return r;
 }
 
 /* ---- steps ---------------------------------------------------------------- */
@@ -549,29 +697,31 @@ static int copy_tree(int src, int dst)
 static int do_mount(const struct pyoci_step *st)
 {
     char target[64];
-    int below = -1;
-    int fd = mkdir_all_in_root(OP_MOUNT_DEST(st), (int)OP_MOUNT_IS_FILE(st));
+    cleanup_close int below = -1;
+    cleanup_close int fd = mkdir_all_in_root(OP_MOUNT_DEST(st), (int)OP_MOUNT_IS_FILE(st));
     if (fd < 0)
         return -1;
     fd_path(target, sizeof target, fd);
     if (OP_MOUNT_COPY_UP(st) && (below = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return close_keep_errno(-1, fd, -1);
-    int r = mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
-                  OP_MOUNT_DATA(st));
-    close_keep_errno(r, fd, -1);
-    if (r < 0 || below < 0)
-        return close_keep_errno(r, below, -1);
-    int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
+        return failed("open");
+    if (mount(OP_MOUNT_SOURCE(st), target, OP_MOUNT_FSTYPE(st), (unsigned long)OP_MOUNT_FLAGS(st),
+              OP_MOUNT_DATA(st)) < 0)
+        return failed("mount");
+    if (below < 0)
+        return 0;
+    cleanup_close int top = open_in_root(OP_MOUNT_DEST(st), O_RDONLY | O_DIRECTORY);
     if (top < 0)
-        return close_keep_errno(-1, below, -1);
-    return close_keep_errno(copy_tree(below, top), below, top);
+        return failed("openat2");
+    return copy_tree(below, top);
 }
 
 /* Put the detached mount tree on the mount point target; closes tree. */
 static int move_onto(int tree, int target)
 {
-    int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    return close_keep_errno(r, tree, -1);
+    cleanup_close int owned = tree;
+    if (syscall(SYS_move_mount, owned, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return failed("move_mount");
+    return 0;
 }
 
 /* A detached tree from the parent (an idmapped bind) goes onto dest. */
@@ -591,135 +741,113 @@ static int on_mounted(const struct pyoci_step *st)
     const char *dest = st->op == PYOCI_OP_REMOUNT     ? OP_REMOUNT_DEST(st)
                        : st->op == PYOCI_OP_PROPAGATE ? OP_PROPAGATE_DEST(st)
                                                       : OP_SETATTR_DEST(st);
-    int fd = open_in_root(dest, O_PATH);
-    int r;
+    cleanup_close int fd = open_in_root(dest, O_PATH);
     if (fd < 0)
-        return -1;
+        return failed("openat2");
     fd_path(target, sizeof target, fd);
-    if (st->op == PYOCI_OP_REMOUNT) {
-        r = remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
-    } else if (st->op == PYOCI_OP_PROPAGATE) {
-        r = mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL);
-    } else {
-        struct shim_mount_attr attr;
-        memset(&attr, 0, sizeof attr);
-        attr.attr_set = OP_SETATTR_ATTR_SET(st);
-        attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
-        attr.propagation = OP_SETATTR_PROPAGATION(st);
-        r = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
+    if (st->op == PYOCI_OP_REMOUNT)
+        return remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
+    if (st->op == PYOCI_OP_PROPAGATE)
+        return mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL) < 0 ? failed("mount") : 0;
+    struct shim_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = OP_SETATTR_ATTR_SET(st);
+    attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
+    attr.propagation = OP_SETATTR_PROPAGATION(st);
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return failed("mount_setattr");
+    return 0;
 }
 
 static int do_mknod(const struct pyoci_step *st)
 {
     char buf[PATH_MAX], target[64];
     const char *base;
-    int r;
-    int dir = open_parent_in_root(OP_MKNOD_DEST(st), buf, sizeof buf, &base);
+    cleanup_close int dir = open_parent_in_root(OP_MKNOD_DEST(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
     if (OP_MKNOD_BIND(st)) {
         /* In a user namespace mknod is refused: bind the host's device node instead. */
-        r = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (r >= 0) {
-            close(r);
-            int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
-            r = -1;
-            if (fd >= 0) {
-                fd_path(target, sizeof target, fd);
-                r = mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL);
-                int e = errno;
-                close(fd);
-                errno = e;
-            }
-        }
-    } else {
-        unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
-        r = mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st));
-        if (r == 0)
-            r = fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW);
+        int file = openat(dir, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (file < 0)
+            return failed("openat");
+        close(file);
+        cleanup_close int fd = open_in_root(OP_MKNOD_DEST(st), O_PATH);
+        if (fd < 0)
+            return failed("openat2");
+        fd_path(target, sizeof target, fd);
+        return mount(OP_MKNOD_HOST(st), target, NULL, MS_BIND, NULL) < 0 ? failed("mount") : 0;
     }
-    int e = errno;
-    close(dir);
-    errno = e;
-    return r;
+    unlinkat(dir, base, 0); /* an image's own node must not stand in for the config's */
+    if (mknodat(dir, base, (mode_t)OP_MKNOD_MODE(st), (dev_t)OP_MKNOD_RDEV(st)) < 0)
+        return failed("mknodat");
+    if (fchownat(dir, base, (uid_t)OP_MKNOD_UID(st), (gid_t)OP_MKNOD_GID(st), AT_SYMLINK_NOFOLLOW) < 0)
+        return failed("fchownat");
+    return 0;
 }
 
 static int do_symlink(const struct pyoci_step *st)
 {
     char buf[PATH_MAX];
     const char *base;
-    int dir = open_parent_in_root(OP_SYMLINK_LINK(st), buf, sizeof buf, &base);
+    cleanup_close int dir = open_parent_in_root(OP_SYMLINK_LINK(st), buf, sizeof buf, &base);
     if (dir < 0)
         return -1;
-    int r = symlinkat(OP_SYMLINK_TARGET(st), dir, base);
-    if (r < 0 && errno == EEXIST)
-        r = 0;
-    int e = errno;
-    close(dir);
-    errno = e;
-    return r;
+    if (symlinkat(OP_SYMLINK_TARGET(st), dir, base) < 0 && errno != EEXIST)
+        return failed("symlinkat");
+    return 0;
 }
 
 static int do_pivot_root(const char *rootfs)
 {
-    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-    int r = -1;
-    if (oldroot < 0 || newroot < 0)
-        goto out;
+    cleanup_close int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0)
+        return failed("open");
+    cleanup_close int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (newroot < 0)
+        return failed("open");
+    if (fchdir(newroot) < 0)
+        return failed("fchdir");
     /* pivot_root(".", ".") stacks the old root on top of the new one; no
      * put_old directory is needed in the image. */
-    if (fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-        goto out;
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return failed("pivot_root");
     if (fchdir(oldroot) < 0)
-        goto out;
+        return failed("fchdir");
     /* Keep the unmount of the old root from propagating to the host. */
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        goto out;
+        return failed("mount");
     if (umount2(".", MNT_DETACH) < 0)
-        goto out;
-    r = chdir("/");
-out:
-    if (oldroot >= 0)
-        close(oldroot);
-    if (newroot >= 0)
-        close(newroot);
-    return r;
+        return failed("umount2");
+    return chdir("/") < 0 ? failed("chdir") : 0;
 }
 
 static int do_chroot(const char *rootfs, int move)
 {
     if (chdir(rootfs) < 0)
-        return -1;
+        return failed("chdir");
     /* Without a mount namespace of its own "/" is the host's: only chroot. */
     if (move && mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
-        return -1;
+        return failed("mount");
     if (chroot(".") < 0)
-        return -1;
-    return chdir("/");
+        return failed("chroot");
+    return chdir("/") < 0 ? failed("chdir") : 0;
 }
 
-/* Write all of content to fd, which is closed. */
-static int write_and_close(int fd, const char *content)
+/* Write all of content to fd in one write, as procfs files take their value. */
+static int write_all(int fd, const char *content)
 {
     size_t len = strlen(content);
     ssize_t n = write(fd, content, len);
-    if (n >= 0 && (size_t)n != len) {
-        errno = EIO;
-        n = -1;
-    }
-    return close_keep_errno(n < 0 ? -1 : 0, fd, -1);
+    if (n < 0)
+        return failed("write");
+    return (size_t)n == len ? 0 : refused(EIO);
 }
 
 static int write_file(const char *path, const char *content)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    return fd < 0 ? -1 : write_and_close(fd, content);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? failed("open") : write_all(fd, content);
 }
 
 /* A sysctl or an AppArmor attr file, written after pivot_root: it must be a
@@ -731,17 +859,14 @@ static int write_file(const char *path, const char *content)
 static int write_proc_file(const char *path, const char *content)
 {
     struct statfs fs;
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_close int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return failed("open");
     if (fstatfs(fd, &fs) < 0)
-        return close_keep_errno(-1, fd, -1);
-    if (fs.f_type != PROC_SUPER_MAGIC) {
-        close(fd);
-        errno = EXDEV;
-        return -1;
-    }
-    return write_and_close(fd, content);
+        return failed("fstatfs");
+    if (fs.f_type != PROC_SUPER_MAGIC)
+        return refused(EXDEV);
+    return write_all(fd, content);
 }
 
 /* ---- the root's /dev/null, maskedPaths, readonlyPaths ----------------------
@@ -759,10 +884,11 @@ static int write_proc_file(const char *path, const char *content)
  * the rootfs itself since. */
 static int open_in_new_root(const char *path, int flags)
 {
-    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
-        return -1;
-    return close_keep_errno(openat_in_root(root, path, flags), root, -1);
+        return failed("open");
+    int fd = openat_in_root(root, path, flags);
+    return fd < 0 ? failed("openat2") : fd;
 }
 
 static int is_null_device(const struct stat *sb)
@@ -770,19 +896,20 @@ static int is_null_device(const struct stat *sb)
     return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(1, 3);
 }
 
-/* The open fd is no null device: ENODEV, not EPERM, for the error says what
- * is wrong with the image's node, not with the runtime's rights. */
+/* fd, if it is open on a null device; else it is closed, and -1.  ENODEV,
+ * not EPERM, for the error says what is wrong with the image's node, not
+ * with the runtime's rights. */
 static int refuse_unless_null(int fd)
 {
+    cleanup_close int owned = fd;
     struct stat sb;
-    if (fstat(fd, &sb) < 0)
-        return close_keep_errno(-1, fd, -1);
-    if (!is_null_device(&sb)) {
-        close(fd);
-        errno = ENODEV;
+    if (owned < 0)
         return -1;
-    }
-    return fd;
+    if (fstat(owned, &sb) < 0)
+        return failed("fstat");
+    if (!is_null_device(&sb))
+        return refused(ENODEV);
+    return keep_fd(&owned);
 }
 
 /* O_PATH fd of the root's /dev/null, checked once and kept for every mask
@@ -791,10 +918,8 @@ static int refuse_unless_null(int fd)
 static int dev_null(void)
 {
     static int null_fd = -1;
-    if (null_fd < 0) {
-        int fd = open_in_new_root("/dev/null", O_PATH | O_NOFOLLOW);
-        null_fd = fd < 0 ? -1 : refuse_unless_null(fd);
-    }
+    if (null_fd < 0)
+        null_fd = refuse_unless_null(open_in_new_root("/dev/null", O_PATH | O_NOFOLLOW));
     return null_fd;
 }
 
@@ -810,13 +935,12 @@ static int reopen_dev_null(void)
         if (dev_null() < 0)
             return errno == ENOENT ? 0 : -1; /* a rootfs without one keeps what it was given */
         /* Checked again once open: the node may have changed since. */
-        int null = open_in_new_root("/dev/null", O_RDWR | O_NOFOLLOW | O_NOCTTY);
-        if (null < 0 || refuse_unless_null(null) < 0)
+        int flags = O_RDWR | O_NOFOLLOW | O_NOCTTY;
+        cleanup_close int null = refuse_unless_null(open_in_new_root("/dev/null", flags));
+        if (null < 0)
             return -1;
-        int r = dup3(null, fd, 0);
-        close_keep_errno(r, null, -1);
-        if (r < 0)
-            return -1;
+        if (dup3(null, fd, 0) < 0)
+            return failed("dup3");
     }
     return 0;
 }
@@ -828,18 +952,17 @@ static int reopen_dev_null(void)
  * nowhere names nothing either. */
 static int open_mask_target(const char *path, struct stat *sb)
 {
-    int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
-    if (fd < 0 || fstat(fd, sb) < 0)
-        return close_keep_errno(-1, fd, -1);
+    cleanup_close int fd = open_in_new_root(path, O_PATH | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, sb) < 0)
+        return failed("fstat");
     if (!S_ISLNK(sb->st_mode))
-        return fd;
-    close(fd);
-    int target = open_in_new_root(path, O_PATH);
+        return keep_fd(&fd);
+    cleanup_close int target = open_in_new_root(path, O_PATH);
     if (target < 0)
         return -1;
-    close(target);
-    errno = ELOOP;
-    return -1;
+    return refused(ELOOP);
 }
 
 /* A file is masked by a bind of the checked null device. */
@@ -849,32 +972,30 @@ static int mask_file(int target)
     if (null < 0)
         return -1;
     int tree = (int)syscall(SYS_open_tree, null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    return tree < 0 ? -1 : move_onto(tree, target);
+    return tree < 0 ? failed("open_tree") : move_onto(tree, target);
 }
 
 /* A directory by an empty read-only tmpfs. */
 static int mask_dir(int target)
 {
-    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    cleanup_close int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
     if (fs < 0)
-        return -1;
-    int tree = -1;
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) == 0 &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-        tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
-    close_keep_errno(tree, fs, -1);
-    return tree < 0 ? -1 : move_onto(tree, target);
+        return failed("fsopen");
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return failed("fsconfig");
+    int tree = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    return tree < 0 ? failed("fsmount") : move_onto(tree, target);
 }
 
 static int mask_path(const char *path)
 {
     struct stat sb;
-    int target = open_mask_target(path, &sb);
+    cleanup_close int target = open_mask_target(path, &sb);
     if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    int r = S_ISDIR(sb.st_mode) ? mask_dir(target) : mask_file(target);
-    return close_keep_errno(r, target, -1);
+    return S_ISDIR(sb.st_mode) ? mask_dir(target) : mask_file(target);
 }
 
 /* A read-only copy of the path's mount tree goes on top of it; unlike a
@@ -884,41 +1005,36 @@ static int readonly_path(const char *path)
 {
     struct stat sb;
     struct shim_mount_attr attr;
-    int target = open_mask_target(path, &sb);
+    cleanup_close int target = open_mask_target(path, &sb);
     if (target < 0)
         return errno == ENOENT ? 0 : -1;
-    int tree = (int)syscall(SYS_open_tree, target, "",
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    cleanup_close int tree = (int)syscall(SYS_open_tree, target, "",
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (tree < 0)
-        return close_keep_errno(-1, target, -1);
+        return failed("open_tree");
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_RDONLY;
-    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-    r = r < 0 ? close_keep_errno(-1, tree, -1) : move_onto(tree, target);
-    return close_keep_errno(r, target, -1);
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return failed("mount_setattr");
+    return move_onto(keep_fd(&tree), target);
 }
 
 static int loopback_up(void)
 {
     struct ifreq ifr;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    cleanup_close int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -1;
+        return failed("socket");
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, "lo");
-    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-    if (r == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        return failed("ioctl SIOCGIFFLAGS");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return ioctl(fd, SIOCSIFFLAGS, &ifr) < 0 ? failed("ioctl SIOCSIFFLAGS") : 0;
 }
 
-/* Send fd to the parent in a message of this type, wait for its ack (it has
- * passed the fd on by then), and close our copy. */
+/* Send fd to the parent in a message of this type and wait for its ack (it
+ * has passed the fd on by then); the caller closes its copy. */
 static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd)
 {
     struct pyoci_msg m;
@@ -927,23 +1043,27 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
     m.length = sizeof m;
     m.step = step;
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
+    /* CMSG_FIRSTHDR hands out the buffer as a struct cmsghdr: the union
+     * aligns it for one, as cmsg(3) shows; a char array need not be. */
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cbuf;
+    memset(&cbuf, 0, sizeof cbuf);
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
+    mh.msg_control = cbuf.buf;
+    mh.msg_controllen = sizeof cbuf.buf;
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof(int));
     if (sendmsg(l->sync_fd, &mh, MSG_NOSIGNAL) < 0)
-        return -1;
+        return failed("sendmsg");
     wait_ack(l->sync_fd);
-    close(fd);
     return 0;
 }
 
@@ -954,35 +1074,42 @@ static int hand_over_fd(const struct pyoci_launch *l, int type, int step, int fd
  * that sends those to the agent blocks the init before the agent has it. */
 static int load_seccomp(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
+    /* sock_fprog.len is an unsigned short: a longer program must not load
+     * as its first instructions.  The kernel takes no more than BPF_MAXINSNS. */
+    if (OP_SECCOMP_LENGTH(st) > BPF_MAXINSNS)
+        return refused(E2BIG);
     struct sock_fprog prog = {.len = (unsigned short)OP_SECCOMP_LENGTH(st),
                               .filter = (struct sock_filter *)(void *)OP_SECCOMP_PROGRAM(st)};
     unsigned int flags = (unsigned int)OP_SECCOMP_FLAGS(st);
     if (!flags)
-        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+        return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? failed("prctl") : 0;
     int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-    if (r < 0 || !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
-        return r < 0 ? -1 : 0;
-    return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, r);
+    if (r < 0)
+        return failed("seccomp");
+    if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+        return 0;
+    cleanup_close int notify = r;
+    return hand_over_fd(l, PYOCI_MSG_SECCOMP, step, notify);
 }
 
 static int do_console(const struct pyoci_launch *l, int step, const struct pyoci_step *st)
 {
-    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0)
-        return -1;
+        return failed("open");
     int unlock = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-        return -1;
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+        return failed("ioctl TIOCSPTLCK");
+    cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
     if (slave < 0)
-        return -1;
+        return failed("ioctl TIOCGPTPEER");
     if (OP_CONSOLE_ROWS(st) || OP_CONSOLE_COLS(st)) {
         struct winsize ws;
         memset(&ws, 0, sizeof ws);
         ws.ws_row = (unsigned short)OP_CONSOLE_ROWS(st);
         ws.ws_col = (unsigned short)OP_CONSOLE_COLS(st);
         if (ioctl(master, TIOCSWINSZ, &ws) < 0)
-            return -1;
+            return failed("ioctl TIOCSWINSZ");
     }
 
     /* Hand the master to the parent, which passes it on to --console-socket. */
@@ -990,12 +1117,12 @@ static int do_console(const struct pyoci_launch *l, int step, const struct pyoci
         return -1;
 
     if (ioctl(slave, TIOCSCTTY, 0) < 0)
-        return -1;
+        return failed("ioctl TIOCSCTTY");
     for (int fd = 0; fd < 3; fd++)
         if (dup2(slave, fd) < 0)
-            return -1;
-    if (slave > 2)
-        close(slave);
+            return failed("dup2");
+    if (slave <= 2)
+        keep_fd(&slave); /* it is stdio now */
     return 0;
 }
 
@@ -1007,9 +1134,9 @@ static int keep_caps(const struct pyoci_step *st)
         if (bounding & (1ULL << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            return -1;
+            return failed("prctl PR_CAPBSET_DROP");
     }
-    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? failed("prctl PR_SET_KEEPCAPS") : 0;
 }
 
 static int set_caps(const struct pyoci_step *st)
@@ -1022,14 +1149,14 @@ static int set_caps(const struct pyoci_step *st)
         data[i].inheritable = (uint32_t)(OP_CAPS_INHERITABLE(st) >> (32 * i));
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
-        return -1;
+        return failed("capset");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return -1;
+        return failed("prctl PR_SET_KEEPCAPS");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return -1;
+        return failed("prctl PR_CAP_AMBIENT");
     for (int cap = 0; cap < 64; cap++)
         if ((OP_CAPS_AMBIENT(st) & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-            return -1;
+            return failed("prctl PR_CAP_AMBIENT");
     return 0;
 }
 
@@ -1085,16 +1212,67 @@ static int resolve_exec(const char *prog, const char *pathvar)
     return -1;
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long to wait for pid before checking on it again, when no pidfd tells
+ * us it has exited. */
+#define HOOK_POLL_MS 10
+
+/* Wait until the hook pid has exited (0, left to be reaped) or its timeout
+ * of seconds has passed (-1, ETIMEDOUT, the hook killed and reaped).  The
+ * deadline is kept in milliseconds of the monotonic clock, a wide type: a
+ * timeout may be any positive integer, and seconds * 1000 in an int wraps, to a poll
+ * that never ends or one that ends at once.  poll takes at most INT_MAX ms
+ * a call, so a longer wait is several.  Where pidfd_open is missing or
+ * refused (an old kernel, a seccomp profile loaded before the
+ * startContainer hooks) the same deadline holds, checked by waitid every
+ * HOOK_POLL_MS: a timeout the config sets is never dropped. */
+static int wait_hook(pid_t pid, unsigned long long seconds)
+{
+    long long now = monotonic_ms();
+    long long deadline = LLONG_MAX; /* for a timeout of more than LLONG_MAX ms */
+    if (seconds < (unsigned long long)(LLONG_MAX - now) / 1000)
+        deadline = now + (long long)seconds * 1000;
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    for (;;) {
+        siginfo_t info;
+        info.si_pid = 0;
+        /* WNOWAIT: the caller reaps it and reads its status */
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+            return failed("waitid");
+        if (info.si_pid == pid)
+            return 0;
+        long long left = deadline - monotonic_ms();
+        if (left <= 0)
+            break;
+        if (pidfd < 0) {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = (left < HOOK_POLL_MS ? left : HOOK_POLL_MS) * 1000000L};
+            nanosleep(&ts, NULL);
+        } else {
+            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+            poll(&pfd, 1, left < INT_MAX ? (int)left : INT_MAX);
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return refused(ETIMEDOUT);
+}
+
 /* Run a hook in the container's namespaces with the state on its stdin.
  * Returns 0, or -1 with errno set, or the hook's non-zero wait status in *status. */
 static int run_hook(const struct pyoci_step *st, int *status)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
-        return -1;
+        return failed("pipe2");
     pid_t pid = raw_fork();
     if (pid < 0)
-        return -1;
+        return failed("clone");
     if (pid == 0) {
         if (dup2(p[0], 0) < 0)
             _exit(127);
@@ -1114,27 +1292,12 @@ static int run_hook(const struct pyoci_step *st, int *status)
     close(p[1]);
     signal(SIGPIPE, SIG_DFL);
 
-    if (OP_HOOK_TIMEOUT(st)) {
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd >= 0) {
-            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-            int r;
-            do
-                r = poll(&pfd, 1, (int)OP_HOOK_TIMEOUT(st) * 1000);
-            while (r < 0 && errno == EINTR);
-            close(pidfd);
-            if (r == 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                errno = ETIMEDOUT;
-                return -1;
-            }
-        }
-    }
+    if (OP_HOOK_TIMEOUT(st) && wait_hook(pid, OP_HOOK_TIMEOUT(st)) < 0)
+        return -1;
     int ws;
     while (waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
-            return -1;
+            return failed("waitpid");
     if (ws != 0) {
         *status = ws;
         return -1;
@@ -1189,7 +1352,7 @@ static int close_on_exec(const struct pyoci_launch *l)
 {
     unsigned int first = 3 + (unsigned int)l->keep_fds;
     if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return -1;
+        return failed("close_range");
     for (int fd = 3; fd < (int)first; fd++)
         fcntl(fd, F_SETFD, 0);
     return 0;
@@ -1301,8 +1464,7 @@ static int run_step(const struct pyoci_launch *l, int i, int *status)
         execve(exec_path, OP_EXEC_ARGS(st), OP_EXEC_ENV(st));
         return -1;
     }
-    errno = EINVAL;
-    return -1;
+    return refused(EINVAL);
 }
 
 /* ---- the child ------------------------------------------------------------ */
@@ -1330,7 +1492,7 @@ static void child_main(struct pyoci_launch *l)
      * when they share its pid namespace.  It is lifted only while the parent
      * writes the id maps (see below). */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "prctl PR_SET_DUMPABLE");
     for (int i = 0; i < l->nclose; i++)
         syscall(SYS_close_range, l->close_first[i], l->close_last[i], 0);
     reset_signals();
@@ -1338,31 +1500,33 @@ static void child_main(struct pyoci_launch *l)
 
     for (int i = 0; i < l->njoin; i++) {
         if (setns(l->join_fds[i], l->join_types[i]) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "setns");
         close(l->join_fds[i]);
     }
     if (l->unshare_flags && unshare(l->unshare_flags) < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "unshare");
     if (l->new_userns) {
         /* A non-dumpable process's /proc files belong to root: an
          * unprivileged parent (or the setuid newuidmap it runs, which checks
          * who owns the target) could not write its uid_map.  No other process
          * is in the new namespace yet, as runc reasons. */
         if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "prctl PR_SET_DUMPABLE");
         send_msg(PYOCI_MSG_USERNS, -1, 0, 0, 0, NULL);
         wait_ack(l->sync_fd);
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "prctl PR_SET_DUMPABLE");
+        if (setresgid(0, 0, 0) < 0)
+            fail_setup(l, "setresgid");
+        if (setresuid(0, 0, 0) < 0)
+            fail_setup(l, "setresuid");
     }
     if (l->timens_offsets && write_file("/proc/self/timens_offsets", l->timens_offsets) < 0)
         fail(l, -1, errno, 0);
     if (l->fork_after) {
         pid_t pid = raw_fork();
         if (pid < 0)
-            fail(l, -1, errno, 0);
+            fail_setup(l, "clone");
         if (pid > 0) {
             send_msg(PYOCI_MSG_PID, -1, 0, 0, pid, NULL);
             _exit(0);
@@ -1372,11 +1536,12 @@ static void child_main(struct pyoci_launch *l)
     }
     wait_ack(l->sync_fd);
     if (setsid() < 0)
-        fail(l, -1, errno, 0);
+        fail_setup(l, "setsid");
 
     for (int i = 0; i < l->nsteps; i++) {
         int status = 0;
         errno = 0;
+        failed_call = NULL;
         if (run_step(l, i, &status) < 0)
             fail(l, i, errno, status);
     }
@@ -1434,29 +1599,21 @@ static int userns_with_maps(const char *uid_map, const char *gid_map)
 int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid_map, int recursive,
                         int idmap_all)
 {
-    int userns = userns_with_maps(uid_map, gid_map);
+    cleanup_close int userns = userns_with_maps(uid_map, gid_map);
     if (userns < 0)
         return -errno;
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
-    if (tree < 0) {
-        int e = errno;
-        close(userns);
-        return -e;
-    }
+    cleanup_close int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source,
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0)
+        return -errno;
     struct shim_mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP;
     attr.userns_fd = (uint64_t)userns;
-    int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (idmap_all ? AT_RECURSIVE : 0), &attr,
-                         sizeof attr);
-    int e = errno;
-    close(userns);
-    if (r < 0) {
-        close(tree);
-        return -e;
-    }
-    return tree;
+    unsigned int at_flags = AT_EMPTY_PATH | (idmap_all ? AT_RECURSIVE : 0);
+    if (syscall(SYS_mount_setattr, tree, "", at_flags, &attr, sizeof attr) < 0)
+        return -errno;
+    return keep_fd(&tree);
 }
 
 int pyoci_setns(int fd, int nstype)

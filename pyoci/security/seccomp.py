@@ -34,6 +34,9 @@ OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ"
 FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
          "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32}
 NEW_LISTENER = 8  # SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd
+# BPF_MAXINSNS: the kernel loads no longer filter (EINVAL, which would not
+# say why), and struct sock_fprog counts them in an unsigned short.
+MAX_INSTRUCTIONS = 4096
 
 
 def libseccomp_arch(name):
@@ -90,6 +93,10 @@ def compile_profile(profile, log=None):
             raise ConfigError("linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a seccomp agent to listen here")
         flags |= NEW_LISTENER
     try:
-        return libseccomp.seccomp_filter(default, archs, rules), flags
+        program = libseccomp.seccomp_filter(default, archs, rules)
     except OSError as e:
         raise ConfigError(f"linux.seccomp: {e.strerror}: {posix.strerror(e.errno).lower()}") from None
+    if len(program) // 8 > MAX_INSTRUCTIONS:
+        raise ConfigError(f"linux.seccomp: the profile compiles to {len(program) // 8} BPF instructions; "
+                          f"the kernel loads at most {MAX_INSTRUCTIONS} in a filter")
+    return program, flags

@@ -1,6 +1,7 @@
 """create's options and the less common config fields: --preserve-fds and
 LISTEN_FDS, the session keyring, --systemd-cgroup paths, oomScoreAdj,
 rootfsPropagation, the tmpcopyup mount option."""
+import contextlib
 import os
 import subprocess
 
@@ -133,6 +134,72 @@ def test_tmpcopyup_fills_a_tmpfs_with_what_it_hides(runtime, tmp_path):
     assert lines[5:] == ["sub/deeper/data", "100000", "written"], out
     # The image itself is untouched.
     assert not os.path.exists(os.path.join(seed, "sub", "new"))
+
+
+@contextlib.contextmanager
+def deep_tree_rootfs(tmp_path, depth):
+    """A rootfs whose /deep holds d/d/.../d/leaf, depth directories down,
+    on a tmpfs of its own that goes at the end, tree and all."""
+    rootfs = make_rootfs(str(tmp_path / "rootfs"))
+    top = os.path.join(rootfs, "deep")
+    os.mkdir(top)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", top], check=True)
+    try:
+        fd = os.open(top, os.O_DIRECTORY)
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            below = os.open("d", os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = below
+        with open(os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+            f.write("bottom\n")
+        os.close(fd)
+        yield rootfs
+    finally:
+        subprocess.run(["umount", "-l", top], check=True)
+
+
+def with_deep_tmpcopyup(rootfs):
+    def mutate(config):
+        config["root"]["path"] = rootfs
+        config["mounts"].append({"destination": "/deep", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["tmpcopyup"]})
+    return mutate
+
+
+def test_tmpcopyup_copies_a_tree_deeper_than_the_inits_stack(runtime, tmp_path):
+    # 1900 levels: at 8 KiB of stack a level, a recursive copy overran 8 MiB.
+    with deep_tree_rootfs(tmp_path, 1900) as rootfs:
+        out = run_probe(runtime, "cat /deep/" + "d/" * 1900 + "leaf", mutate=with_deep_tmpcopyup(rootfs))
+    assert out == "bottom\n"
+
+
+def test_tmpcopyup_refuses_a_tree_deeper_than_a_path_reaches(runtime, tmp_path):
+    # Past PATH_MAX / 2 levels no path names the bottom: create fails cleanly.
+    with deep_tree_rootfs(tmp_path, 2100) as rootfs:
+        cid = runtime.new_id()
+        proc = runtime("create", "-b", runtime.bundle(["true"], mutate=with_deep_tmpcopyup(rootfs)), cid)
+    assert proc.returncode == 1
+    assert "/deep: mount (tmpcopyup): file name too long" in proc.stderr, proc.stderr
+
+
+def test_an_error_names_the_syscall_that_failed_inside_its_step(runtime, tmp_path):
+    """A tmpcopyup makes dozens of syscalls: the error names the one that
+    failed, after the step's label and before its errno."""
+    rootfs = make_rootfs(str(tmp_path / "rootfs"))
+    os.makedirs(os.path.join(rootfs, "seed"))
+    with open(os.path.join(rootfs, "seed", "big"), "wb") as f:
+        f.write(b"x" * (1 << 20))
+
+    def mutate(config):
+        config["root"]["path"] = rootfs
+        config["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["tmpcopyup", "size=64k"]})
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], mutate=mutate), cid)
+    assert proc.returncode == 1
+    assert "/seed: mount (tmpcopyup): sendfile: no space left on device" in proc.stderr, proc.stderr
 
 
 def test_tmpcopyup_on_a_bind_is_refused(runtime, tmp_path):

@@ -4,6 +4,7 @@ spec's failure rules."""
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -96,6 +97,40 @@ def test_hook_timeout_fails_create(runtime, phase):
     proc = runtime("create", "-b", bundle, cid)
     assert proc.returncode == 1
     assert f"hooks.{phase}[0]" in proc.stderr and "timed out" in proc.stderr
+
+
+def test_a_huge_hook_timeout_does_not_wrap_around(runtime):
+    """4294968 s is 4294968000 ms: in a 32-bit int that wraps to 704 ms,
+    and the hook was killed long before its timeout."""
+    def mutate(config):
+        config["hooks"] = {"createContainer": [
+            {"path": "/bin/sh", "args": ["sh", "-c", "sleep 1.5"], "timeout": 4294968}]}
+
+    cid = runtime.new_id()
+    proc = runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid)
+    assert proc.returncode == 0, proc.stderr
+    runtime("delete", "--force", cid, check=True)
+
+
+def test_a_hook_timeout_holds_where_pidfd_open_is_refused(runtime):
+    """Without noNewPrivileges the seccomp filter is loaded before the
+    startContainer hooks, so the init waits for them under a profile that
+    refuses pidfd_open: the timeout must still end the hook."""
+    def mutate(config):
+        config["process"]["noNewPrivileges"] = False
+        config["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [{"names": ["pidfd_open"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}
+        config["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30"], "timeout": 1}]}
+
+    cid = runtime.new_id()
+    runtime("create", "-b", runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=mutate), cid, check=True)
+    started = time.monotonic()
+    proc = runtime("start", cid)
+    assert time.monotonic() - started < 20, "the hook ran its 30 s"
+    assert proc.returncode == 1
+    assert "hooks.startContainer[0]" in proc.stderr and "timed out" in proc.stderr, proc.stderr
+    runtime("delete", "--force", cid, check=True)
 
 
 def test_an_init_killed_during_create_names_the_signal(runtime):

@@ -24,6 +24,18 @@ def test_blocking_getcwd_still_starts_the_container(runtime, nnp):
     assert "Operation not permitted" in out
 
 
+def test_a_filter_too_long_for_the_kernel_fails_create_naming_the_field(runtime):
+    """The kernel refuses a filter over 4096 instructions with a bare EINVAL
+    (and over 65535 the length it got wrapped around): create says why."""
+    rules = [{"names": ["write"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": v, "op": "SCMP_CMP_EQ"}]}
+             for v in range(1000, 6000)]
+    cid = runtime.new_id()
+    bundle = runtime.bundle(["true"], rootfs=runtime.rootfs, mutate=with_seccomp(dict(BASE_ALLOW, syscalls=rules)))
+    proc = runtime("create", "-b", bundle, cid)
+    assert proc.returncode == 1
+    assert "linux.seccomp: the profile compiles to" in proc.stderr and "at most 4096" in proc.stderr, proc.stderr
+
+
 def test_errno_ret_and_kill_process(runtime):
     profile = dict(BASE_ALLOW, syscalls=[
         {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},

@@ -154,3 +154,12 @@ def test_notify_asks_for_a_listener_fd():
 def test_what_cannot_be_compiled_names_its_field(profile, field):
     with pytest.raises(ConfigError, match=field.replace(".", r"\.").replace("[", r"\[")):
         compiled(**profile)
+
+
+def test_a_program_longer_than_the_kernel_loads_is_refused():
+    # One comparison per rule: 5000 rules are some 5000 instructions.
+    rules = [{"names": ["write"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": v, "op": "SCMP_CMP_EQ"}]}
+             for v in range(1000, 6000)]
+    with pytest.raises(ConfigError, match=r"linux.seccomp: the profile compiles to \d+ BPF instructions; "
+                                          r"the kernel loads at most 4096"):
+        compiled(syscalls=rules)
