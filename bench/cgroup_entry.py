@@ -4,7 +4,7 @@
 create clones the init straight into its cgroup2 cgroup (clone3 with
 CLONE_INTO_CGROUP) and joins the rest (v1 hierarchies) by writing
 cgroup.procs; the launcher starts a helper that keeps the kernel's cgroup
-migration lock warm while the interpreter starts (pyoci/warmup.py).  On a
+migration lock warm while the interpreter starts (pyoci/launch/warmup.py).  On a
 pure v2 host nothing is migrated any more, so this bench tells whether the
 helper still pays for itself and what the clone saves:
 

@@ -7,11 +7,11 @@ gets the container state on stdin; its args[0] is argv[0]; a timeout kills
 it.  The spec's failure rules: prestart/createRuntime failures fail create,
 poststart/poststop failures are only warnings.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import PyociError
-from pyoci.jsonio import dumps
-from pyoci.log import log
+from pyoci.core.errors import PyociError
+from pyoci.core.jsonio import dumps
+from pyoci.core.log import log
 
 
 def run_hook(hook, field, state):

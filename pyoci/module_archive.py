@@ -21,7 +21,7 @@ directory, offset after the header, size, is a package)})), the code objects
 marshalled one after the other.
 """
 import marshal
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 from _frozen_importlib import ModuleSpec
 from _frozen_importlib_external import MAGIC_NUMBER
 from _imp import _fix_co_filename

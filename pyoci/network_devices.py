@@ -11,10 +11,10 @@ and destroys a virtual one, and the spec forbids the runtime to interfere.
 pyroute2 is imported here only, for the configs that ask for devices: its
 import is a cost no other create should pay (see bench/README.md).
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import native
-from pyoci.errors import ConfigError, PyociError
+from pyoci.launch import native
+from pyoci.core.errors import ConfigError, PyociError
 from pyoci.plan.namespaces import FLAGS, namespace_types
 
 EEXIST = 17

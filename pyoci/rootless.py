@@ -14,10 +14,10 @@ Two questions, answered separately as runc answers them:
 Nothing here runs for start, state, kill or delete, apart from the check
 behind the default --root, and only for root with $XDG_RUNTIME_DIR set.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import ConfigError, PyociError
-from pyoci.paths import makedirs
+from pyoci.core.errors import ConfigError, PyociError
+from pyoci.core.paths import makedirs
 
 # The inode of the initial user namespace (PROC_USER_INIT_INO), fixed since Linux 3.8.
 INITIAL_USER_NS_INODE = 0xEFFFFFFD

@@ -14,11 +14,11 @@ killed at any instant, or a state.json found damaged, still leaves delete -f
 enough to remove the container and free its id (pyoci.runtime.delete).
 """
 import fcntl
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import NotFound, PyociError
-from pyoci.jsonio import dumps, loads
-from pyoci.paths import abspath, basename, dirname, exists, isfile, join, makedirs
+from pyoci.core.errors import NotFound, PyociError
+from pyoci.core.jsonio import dumps, loads
+from pyoci.core.paths import abspath, basename, dirname, exists, isfile, join, makedirs
 
 STATE_FILE = "state.json"
 CLEANUP_FILE = "cleanup.json"

@@ -18,7 +18,7 @@ def mount_points():
     """Every mount point in this process's mountinfo, as the path a syscall
     takes: the kernel's octal escapes (space, tab, newline, backslash) are
     bytes, and the bytes are a name as os.fsdecode reads it.  Written apart
-    from pyoci.mountinfo so that a test does not check pyoci with itself."""
+    from pyoci.core.mountinfo so that a test does not check pyoci with itself."""
     with open("/proc/self/mountinfo", "rb") as f:
         return [os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), line.split(b" ")[4]))
                 for line in f]

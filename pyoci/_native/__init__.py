@@ -1,1 +1,1 @@
-"""The C shim (shim.c) and its cffi build script; only pyoci.native imports it."""
+"""The C shim (shim.c) and its cffi build script; only pyoci.launch.native imports it."""

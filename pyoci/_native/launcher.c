@@ -99,7 +99,7 @@ static int own_cgroup_procs(char *procs, size_t size)
  * migration.
  *
  * The helper is the runtime's child, named to it in WARMUP_VARIABLE:
- * pyoci/warmup.py ends and reaps it once the init has joined, or when the
+ * pyoci/launch/warmup.py ends and reaps it once the init has joined, or when the
  * command ends, so it is never left to an engine's subreaper.  It closes
  * every descriptor, so that an engine reading the runtime's output is not
  * held up, and ends by itself if the runtime dies or WARM_BUDGET_MS passes.

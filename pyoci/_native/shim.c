@@ -25,7 +25,7 @@
  *                                        seccomp, execve (closes the
  *                                        connection: start sees EOF)
  *
- * That is the sync channel (shim.h, pyoci/sync.py): each message is one
+ * That is the sync channel (shim.h, pyoci/launch/sync.py): each message is one
  * packet that starts with its type and length; an ack is a struct
  * pyoci_reply, and the state follows its reply in packets, of any size.
  * A packet that is not one of these ends the child with "sync channel: ...".

@@ -10,7 +10,7 @@
  * preprocessor conditionals.
  */
 
-/* The sync channel (pyoci/sync.py is its Python side).  Each message is
+/* The sync channel (pyoci/launch/sync.py is its Python side).  Each message is
  * one SOCK_SEQPACKET packet that starts with its type and length, and a
  * packet of any other length, or one the receiver's buffer cut short, is an
  * error, never a message.
@@ -57,7 +57,7 @@ struct pyoci_reply {
  * argument goes in which member is declared once, per operation and by
  * name, in pyoci/plan/ops.py: the build generates ops.h from it (the enum,
  * and the OP_<OP>_<FIELD>(st) accessors shim.c reads a step with), and
- * pyoci.native packs a step by the same table. */
+ * pyoci.launch.native packs a step by the same table. */
 struct pyoci_step {
     int op;
     unsigned long long n[5];

@@ -14,11 +14,12 @@ the root, never in another existing one (above all not the caller's): a
 controller an existing ancestor does not hand down is an error naming that
 cgroup, not something pyoci turns on (pyoci.cgroups.resources.hand_down).
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import time
 
-from pyoci.errors import PyociError
-from pyoci import paths, steps
+from pyoci.core.errors import PyociError
+from pyoci.core import paths
+from pyoci.launch import steps
 from pyoci.state import write_all
 
 
@@ -37,7 +38,7 @@ class Hierarchy:
 
 
 def hierarchies():
-    from pyoci import mountinfo  # here: delete, kill and pause use the recorded dirs and never read it
+    from pyoci.core import mountinfo  # here: delete, kill and pause use the recorded dirs and never read it
 
     return find_hierarchies(mountinfo.read())
 

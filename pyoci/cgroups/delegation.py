@@ -19,12 +19,13 @@ kernel's access check with the effective ids: an existing cgroup must let
 us write its cgroup.procs; a new one needs its nearest existing ancestor
 writable.  So a skip leaves nothing to undo.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths, rootless
+from pyoci import rootless
+from pyoci.core import paths
 from pyoci.cgroups import own_cgroups, own_path
 from pyoci.cgroups.resources import controllers_needed, v1_hierarchy, v2_hierarchy
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 
 def narrow(dirs, hierarchies, linux, log):

@@ -15,7 +15,7 @@ matching allow rule takes its accesses out (none left: allow), a matching
 deny rule that names one of them denies.  Accesses no rule decided are
 denied.
 """
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 # linux/bpf.h
 DEV_BLOCK, DEV_CHAR = 1, 2
@@ -107,7 +107,7 @@ def attach(cgroup_dir, rules, replacing=None, sole=False):
     attached) where that is attached there; sole (a cgroup pyoci made): in
     place of every other one there, so that one an update killed before it
     recorded its id does not stay.  Returns the new program's id."""
-    from pyoci.native import attach_device_program
+    from pyoci.launch.native import attach_device_program
 
     result = attach_device_program(cgroup_dir, program(rules), replacing or 0, sole)
     if result < 0:

@@ -4,9 +4,9 @@ hugepageLimits, network, rdma and unified (create, update).
 pyoci.cgroups.resources imports this only for a config that sets one of
 them, so the common create does not load it.
 """
-from pyoci import paths
+from pyoci.core import paths
 from pyoci.cgroups.resources import v2_dir_for, v1_dir, v2_dir, write
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 THROTTLES = (("throttleReadBpsDevice", "read_bps_device", "rbps"), ("throttleWriteBpsDevice", "write_bps_device", "wbps"),
              ("throttleReadIOPSDevice", "read_iops_device", "riops"),

@@ -8,7 +8,7 @@ one used, as runc does.  The status check (pyoci.state) reads them too.
 import time
 
 from pyoci.cgroups import write_file
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 # file name -> (what to write to freeze, to thaw)
 WRITES = {"freezer.state": ("FROZEN", "THAWED"), "cgroup.freeze": ("1", "0")}

@@ -3,12 +3,12 @@
 Each supported field maps to a file of one controller, per cgroup version.
 A field this module does not apply is refused, never dropped silently.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths
+from pyoci.core import paths
 from pyoci.cgroups import write_file
-from pyoci.errors import ConfigError
-from pyoci.log import log
+from pyoci.core.errors import ConfigError
+from pyoci.core.log import log
 
 # Devices every container may use, added after the config's rules (as runc does).
 DEFAULT_ALLOWED_DEVICES = (

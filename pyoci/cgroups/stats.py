@@ -9,9 +9,9 @@ is there even when the host lacks its controller (a zero struct), and a
 field tagged omitempty is left out when it is zero or empty.  The
 sections that need more than the cgroups (intel_rdt, network_interfaces)
 are pyoci.runtime.events's."""
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths
+from pyoci.core import paths
 
 NS_PER_TICK = 10**9 // 100  # cpuacct.stat counts USER_HZ ticks (100 on Linux)
 # types.CPUSet's numeric fields, in its order; each is a cpuset.<name> file on v1.

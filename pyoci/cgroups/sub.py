@@ -8,8 +8,8 @@ hierarchy.  On cgroup2 a controller names the one hierarchy when the
 container's cgroup there has it (cgroup.controllers), so "memory,pids:sub"
 means the same on a v1 and a pure v2 host.
 """
-from pyoci import paths
-from pyoci.errors import PyociError
+from pyoci.core import paths
+from pyoci.core.errors import PyociError
 
 
 def parse(specs):

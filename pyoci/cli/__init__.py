@@ -11,15 +11,15 @@ failure becomes a message on stderr, an `error` record in --log, and exit
 status 1.
 """
 import gc
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import sys
 from time import perf_counter
 
-from pyoci.errors import PyociError
-from pyoci.paths import abspath, join
+from pyoci.core.errors import PyociError
+from pyoci.core.paths import abspath, join
 
-# pyoci.warmup.VARIABLE, tested here so that commands without a helper (all
-# but create, run and exec) do not import pyoci.warmup.
+# pyoci.launch.warmup.VARIABLE, tested here so that commands without a helper (all
+# but create, run and exec) do not import pyoci.launch.warmup.
 WARMUP_VARIABLE = b"PYOCI_WARMUP_PID"
 
 # subcommand -> module in pyoci.cli
@@ -74,7 +74,7 @@ GLOBALS = [
 GLOBAL_FLAGS = {name: flag.takes is not None for flag in GLOBALS for name in flag.names}
 # dest -> value when the flag is not given
 GLOBAL_DEFAULTS = {flag.dest: flag.default for flag in GLOBALS}
-# The global flags pyoci.log.Log takes, in the order of its arguments.
+# The global flags pyoci.core.log.Log takes, in the order of its arguments.
 LOG_FLAGS = ("log_path", "log_format", "debug")
 
 
@@ -270,13 +270,13 @@ def version_text():
 
 
 def configure_log(ctx):
-    """Hand this call's --log, --log-format and --debug to pyoci.log, if any
+    """Hand this call's --log, --log-format and --debug to pyoci.core.log, if any
     was given.  Log's defaults are theirs, so without them the log module is
     not loaded until a record is written, which most start, state, kill and
     delete calls never do."""
     settings = [getattr(ctx, dest) for dest in LOG_FLAGS]
     if settings != [GLOBAL_DEFAULTS[dest] for dest in LOG_FLAGS]:
-        from pyoci.log import log
+        from pyoci.core.log import log
 
         log.configure(*settings)
 
@@ -297,7 +297,7 @@ def main(argv=None):
         if name not in COMMANDS:
             raise PyociError(f"no such command: {name}")
         if ctx.debug:
-            from pyoci import steps
+            from pyoci.launch import steps
 
             steps.trace(name, began)
         # __import__, not importlib: importlib pulls in warnings on every call.
@@ -338,7 +338,7 @@ def run_and_exit():
     gc.disable()
     code = main()
     if WARMUP_VARIABLE in posix.environ:  # the launcher's helper, if create or exec did not end it
-        from pyoci import warmup
+        from pyoci.launch import warmup
 
         warmup.end()
     for stream in (sys.stdout, sys.stderr):
@@ -350,7 +350,7 @@ def run_and_exit():
 
 
 def fail(message, code):
-    from pyoci.log import log
+    from pyoci.core.log import log
 
     log.error(message)
     sys.stderr.write(f"pyoci: {message}\n")

@@ -29,14 +29,14 @@ POSITIONALS = CONTAINER_ID
 
 
 def criu_options(args, flags):
-    """pyoci.criu.Options from the values of flags (CRIU's, as this command has them)."""
-    from pyoci.criu import Options
+    """pyoci.criu.command.Options from the values of flags (CRIU's, as this command has them)."""
+    from pyoci.criu.command import Options
 
     return Options(**{flag.dest: getattr(args, flag.dest) for flag in flags})
 
 
 def run(ctx, args):
     opts = criu_options(args, FLAGS)
-    from pyoci.runtime.checkpoint import checkpoint
+    from pyoci.criu.checkpoint import checkpoint
 
     checkpoint(ctx.root, args.container_id, ctx.criu, opts)

@@ -1,6 +1,6 @@
 """Create a container: everything but the user's program, which waits for `start`."""
 from pyoci.cli import CONTAINER_ID, Flag
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 CREATE_FLAGS = [
     Flag(("-b", "--bundle"), "bundle", str, ".", "bundle directory (default: .)"),

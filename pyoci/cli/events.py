@@ -2,7 +2,7 @@
 --interval (default 5s) until it stops, with an "oom" event after each OOM
 kill in its cgroup."""
 from pyoci.cli import CONTAINER_ID, Flag
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 FLAGS = [Flag("--stats", "stats", None, False, "print the stats once and exit"),
          Flag("--interval", "interval", str, "5s", "how often to print (5s, 500ms, 1m)")]

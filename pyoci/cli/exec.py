@@ -3,7 +3,7 @@ id (and --), or --process FILE (a config.json process object).  It exits
 with the process's status (128+N when killed by signal N), or 255 when the
 runtime fails."""
 from pyoci.cli import Flag
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 FLAGS = [
     Flag(("-p", "--process"), "process", str, None, "a process object (JSON) to run"),
@@ -82,7 +82,7 @@ def process_from_flags(template, args, log):
 
 def process_from_file(path):
     """exec --process's object, validated as config.json's process is."""
-    from pyoci.jsonio import loads
+    from pyoci.core.jsonio import loads
     from pyoci.spec.load import validate_process
 
     try:
@@ -97,7 +97,7 @@ def process_from_file(path):
 
 
 def run(ctx, args):
-    from pyoci.log import log
+    from pyoci.core.log import log
     from pyoci.runtime.exec import ExecOptions, container_for_exec, execute
 
     if args.preserve_fds < 0:

@@ -1,7 +1,7 @@
 """Print the features this runtime implements, as JSON (runtime-spec features.md)."""
 import sys
 
-from pyoci.jsonio import dumps_pretty
+from pyoci.core.jsonio import dumps_pretty
 
 FLAGS = []
 POSITIONALS = []

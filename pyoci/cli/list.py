@@ -2,7 +2,7 @@
 import sys
 
 from pyoci.cli import Flag
-from pyoci.jsonio import dumps
+from pyoci.core.jsonio import dumps
 
 
 FLAGS = [
@@ -13,7 +13,7 @@ POSITIONALS = []
 
 
 def run(ctx, args):
-    from pyoci.errors import NotFound, PyociError
+    from pyoci.core.errors import NotFound, PyociError
     from pyoci.state import Container, Damaged, list_ids
 
     if args.format not in ("table", "json"):

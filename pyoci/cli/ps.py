@@ -4,7 +4,7 @@ container id are ps's options (default -ef)."""
 import sys
 
 from pyoci.cli import CONTAINER_ID, Flag
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 FLAGS = [Flag(("-f", "--format"), "format", str, "table", "table or json")]
 POSITIONALS = CONTAINER_ID
@@ -12,7 +12,7 @@ REST = "ps_args"
 
 
 def run(ctx, args):
-    from pyoci.jsonio import dumps
+    from pyoci.core.jsonio import dumps
     from pyoci.runtime.ps import container_pids, table
 
     if args.format not in ("table", "json"):

@@ -22,7 +22,7 @@ POSITIONALS = CONTAINER_ID
 
 
 def run(ctx, args):
-    from pyoci.runtime.restore import RestoreOptions, restore
+    from pyoci.criu.restore import RestoreOptions, restore
 
     make_default_root(ctx)
     opts = RestoreOptions(ctx.criu, criu_options(args, CRIU_FLAGS + RESTORE_CRIU_FLAGS), bundle=args.bundle,

@@ -2,8 +2,8 @@
 import os
 
 from pyoci.cli import Flag
-from pyoci.errors import PyociError
-from pyoci.jsonio import dumps_pretty
+from pyoci.core.errors import PyociError
+from pyoci.core.jsonio import dumps_pretty
 
 
 FLAGS = [

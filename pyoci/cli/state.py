@@ -2,7 +2,7 @@
 import sys
 
 from pyoci.cli import CONTAINER_ID
-from pyoci.jsonio import dumps_pretty
+from pyoci.core.jsonio import dumps_pretty
 
 FLAGS = []
 POSITIONALS = CONTAINER_ID

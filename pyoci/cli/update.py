@@ -1,7 +1,7 @@
 """Change a running container's resources: -r FILE (or - for stdin) holds a
 linux.resources object, and the flags set single values over it."""
 from pyoci.cli import CONTAINER_ID, Flag
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 # flag dest -> where its value goes in linux.resources (runc's update flags)
 FIELDS = {
@@ -52,7 +52,7 @@ def requested(args, stdin):
     """The linux.resources object asked for: -r's, then each flag over it,
     each held to the schema as config.json's linux.resources is, before
     anything is written (a wrong type would otherwise fail half way)."""
-    from pyoci.jsonio import loads
+    from pyoci.core.jsonio import loads
     from pyoci.spec.load import validate_resources
 
     resources = {}

@@ -7,7 +7,7 @@ createContainer hooks in the container's namespaces; pivot_root; sysctls,
 readonly and masked paths, a read-only root; hostname; then the process.
 """
 
-from pyoci import mountinfo, paths
+from pyoci.core import mountinfo, paths
 from pyoci.plan import mounts as m
 from pyoci.plan.devices import compile_devices
 from pyoci.plan.namespaces import FLAGS, compile_namespaces, namespace_types

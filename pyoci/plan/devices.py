@@ -5,10 +5,10 @@ runtime's default devices (null, zero, full, random, urandom, tty) plus
 linux.devices, and the usual symlinks.  In a new user namespace mknod is
 refused, so the host's node is bind-mounted instead (as runc does).
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths
-from pyoci.errors import ConfigError
+from pyoci.core import paths
+from pyoci.core.errors import ConfigError
 
 S_IFCHR = 0o020000
 S_IFBLK = 0o060000

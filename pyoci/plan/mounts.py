@@ -7,13 +7,13 @@ Bind mounts take their per-mount flags only on a remount, so a read-only
 bind becomes a bind plus a remount.
 """
 
-from pyoci import paths
+from pyoci.core import paths
 # The kernel's flags, from the headers at build time (pyoci/_native/constants.py).
 from pyoci._constants import (MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV,
                               MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC,
                               MS_RELATIME, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS,
                               MS_UNBINDABLE)
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 # option -> (clear?, flag)
 FLAG_OPTIONS = {
@@ -193,7 +193,7 @@ def compile_mount(plan, mount, index, bundle, container_maps=None):
         raise ConfigError(f"{field}.options: {COPY_UP} needs a tmpfs mount")
     data = ",".join(opts.data) or None
     if idmap:
-        # The parent makes the idmapped tree (pyoci.native opens it into tree).
+        # The parent makes the idmapped tree (pyoci.launch.native opens it into tree).
         plan.add("ATTACH_MOUNT", f"{label}: idmapped bind", source=source, dest=dest, uid_map=idmap[0],
                  gid_map=idmap[1], is_file=is_file, recursive=int(bool(flags & MS_REC)),
                  idmap_all=int(opts.idmap is True))

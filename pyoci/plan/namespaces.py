@@ -9,11 +9,11 @@ joined) and a new time namespace only apply to children: one more fork makes
 the container's init.
 """
 import fcntl
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
 # type -> CLONE_NEW*, from the headers at build time (pyoci/_native/constants.py)
 from pyoci._constants import NAMESPACES as FLAGS
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 # Joining order: user first (it decides what we may do in the others), mount
 # last (its paths were opened before, but keep the host view for the rest).

@@ -2,7 +2,7 @@
 typed fields.
 
 Where it sits: create's planning (pyoci.plan) builds steps by field name;
-pyoci.native packs them into struct pyoci_step (shim.h) for the child, and
+pyoci.launch.native packs them into struct pyoci_step (shim.h) for the child, and
 the build (pyoci/_native/build.py) generates from this table the C side's
 enum pyoci_op and one accessor per field (ops.h), which is how shim.c reads
 a step.  Neither side names a slot: both take it from slot() here.
@@ -13,7 +13,7 @@ pyoci is installed.
 
 # Field kinds: where a value travels in struct pyoci_step.
 INT = "int"      # an unsigned long long in n[]
-FD = "fd"        # a descriptor in n[], opened by pyoci.native just before the clone
+FD = "fd"        # a descriptor in n[], opened by pyoci.launch.native just before the clone
 STR = "str"      # a NUL-terminated string in s[] (paths encoded as the file system's names are)
 BYTES = "bytes"  # a binary buffer in s[] (a packed struct, a BPF program)
 GIDS = "gids"    # an array of gid_t in s[]

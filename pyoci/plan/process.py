@@ -8,7 +8,7 @@ cwd, and the program looked up before waiting for start.  After start come
 the startContainer hooks and execve.
 """
 from pyoci._constants import RLIMITS
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 from pyoci.plan.tuning import compile_tuning, exec_cpu_affinity
 from pyoci.security import capabilities
 

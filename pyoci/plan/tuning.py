@@ -7,7 +7,7 @@ runc orders them: a real-time policy needs CAP_SYS_NICE, the real-time I/O
 class CAP_SYS_ADMIN.  Values the kernel refuses fail the step, and the
 error names the field.
 """
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
                   "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}

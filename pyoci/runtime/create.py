@@ -13,16 +13,18 @@ each thing it makes outside the state directory, it records what delete
 needs to find it (pyoci.state's cleanup.json), so `delete --force` removes
 whatever it got to.  The steps.reached calls mark those steps for the tests.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import _signal as signal  # not `signal`, which builds enums on import (see bench/README.md)
 import sys
 import time
 
-from pyoci import SPEC_VERSION, cgroups, native, paths, rootless, steps, sync, warmup
+from pyoci import SPEC_VERSION, cgroups, rootless
+from pyoci.core import paths
+from pyoci.launch import native, steps, sync, warmup
 from pyoci.cgroups import resources
-from pyoci.errors import PyociError
-from pyoci.jsonio import dumps
-from pyoci.log import log
+from pyoci.core.errors import PyociError
+from pyoci.core.jsonio import dumps
+from pyoci.core.log import log
 from pyoci.plan.compile import compile_plan, rootfs_path
 from pyoci.plan.namespaces import close_joins
 from pyoci.runtime import passed_fds
@@ -85,7 +87,7 @@ class Creation:
         if process.get("terminal") and not (opts.console_socket or opts.keep_master):
             raise PyociError("process.terminal: a terminal needs --console-socket")
         if process.get("terminal") and opts.keep_master:
-            from pyoci.terminal import require_host_terminal
+            from pyoci.launch.terminal import require_host_terminal
 
             require_host_terminal()
         if opts.console_socket and not process.get("terminal"):
@@ -198,7 +200,7 @@ class Creation:
                 self._got_console(msg.fds)
                 sync.ack(sync_fd)
             elif msg.type == sync.MSG_SECCOMP:
-                from pyoci.handover import send_seccomp_fd
+                from pyoci.launch.handover import send_seccomp_fd
 
                 send_seccomp_fd(msg.fds, config, self.init_pid, self.container.spec_state("creating"))
                 sync.ack(sync_fd)
@@ -342,7 +344,7 @@ class Creation:
             self.master_fd = fds[0]
             return
         try:
-            from pyoci.handover import send_fd
+            from pyoci.launch.handover import send_fd
 
             send_fd(self.opts.console_socket, b"/dev/ptmx", fds[0], "--console-socket")
         finally:
@@ -355,7 +357,7 @@ class Creation:
         if self.opts.pid_file:
             write_pid_file(self.opts.pid_file, self.init_pid)
         if self.opts.pidfd_socket:
-            from pyoci.handover import send_pidfd
+            from pyoci.launch.handover import send_pidfd
 
             send_pidfd(self.opts.pidfd_socket, self.init_pid)
 

@@ -10,12 +10,13 @@ runs the poststop hooks.
 and a container whose state.json is damaged, from cleanup.json: the
 processes and cgroups it names, the directory, and so the id.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import time
 
-from pyoci import cgroups, steps
+from pyoci import cgroups
+from pyoci.launch import steps
 from pyoci.runtime import members
-from pyoci.errors import NotFound, WrongState
+from pyoci.core.errors import NotFound, WrongState
 from pyoci.state import Container, Damaged, Unfinished
 
 SIGKILL = 9
@@ -87,7 +88,7 @@ def end_processes(container, rounds=100):
             return
         if freezers:
             from pyoci.cgroups.freezer import freeze, thaw
-            from pyoci.errors import PyociError
+            from pyoci.core.errors import PyociError
 
             try:
                 freeze(freezers, "delete", timeout=1.0)

@@ -9,8 +9,8 @@ import time
 
 from pyoci import cgroups
 from pyoci.cgroups.stats import collect, oom_kills
-from pyoci.errors import WrongState
-from pyoci.jsonio import dumps
+from pyoci.core.errors import WrongState
+from pyoci.core.jsonio import dumps
 from pyoci.state import Container
 
 # runc's types.NetworkInterface has no json tags, so Go writes its field

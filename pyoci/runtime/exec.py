@@ -8,11 +8,12 @@ agent, and sees the exec happen when the sync socket closes (its end is
 close-on-exec in the child).  As a child subreaper, it collects a process
 that joining a pid namespace made its grandchild.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import cgroups, native, steps, sync, warmup
-from pyoci.errors import PyociError, WrongState
-from pyoci.log import log
+from pyoci import cgroups
+from pyoci.launch import native, steps, sync, warmup
+from pyoci.core.errors import PyociError, WrongState
+from pyoci.core.log import log
 from pyoci.plan.exec import compile_exec_plan
 from pyoci.plan.namespaces import close_joins
 from pyoci.plan.tuning import exec_cpu_affinity
@@ -89,7 +90,7 @@ def execute(container, config, process, opts):
     if opts.pid_file:
         write_pid_file(opts.pid_file, pid)
     if opts.pidfd_socket:
-        from pyoci.handover import send_pidfd
+        from pyoci.launch.handover import send_pidfd
 
         send_pidfd(opts.pidfd_socket, pid)
     if opts.detach:
@@ -117,7 +118,7 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
             warmup.end()  # the launcher's helper kept the lock ready for this join
             sync.ack(sync_fd)
         elif msg.type == sync.MSG_CONSOLE:
-            from pyoci.handover import send_fd
+            from pyoci.launch.handover import send_fd
 
             try:
                 send_fd(opts.console_socket, b"/dev/ptmx", msg.fds[0], "--console-socket")
@@ -126,7 +127,7 @@ def _answer(sync_fd, clone_pid, record, to_join, config, opts, final_cpus):
                     posix.close(fd)
             sync.ack(sync_fd)
         elif msg.type == sync.MSG_SECCOMP:
-            from pyoci.handover import send_seccomp_fd
+            from pyoci.launch.handover import send_seccomp_fd
 
             send_seccomp_fd(msg.fds, config, pid, _exec_state(record))
             sync.ack(sync_fd)

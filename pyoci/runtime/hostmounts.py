@@ -6,7 +6,8 @@ type not listed must; its mounts under the rootfs are then the host's.  The
 mount ids under the rootfs are recorded before the init starts, and
 everything mounted there since is detached, deepest first.
 """
-from pyoci import mountinfo, native
+from pyoci.core import mountinfo
+from pyoci.launch import native
 
 
 def _under(rootfs):

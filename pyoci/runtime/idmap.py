@@ -9,10 +9,11 @@ through the setuid newuidmap/newgidmap (Debian package uidmap), which allow
 the ranges /etc/subuid and /etc/subgid give the user.  As runc does: the
 direct write first, the helper when the kernel says EPERM.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths, rootless
-from pyoci.errors import PyociError
+from pyoci import rootless
+from pyoci.core import paths
+from pyoci.core.errors import PyociError
 from pyoci.plan.mounts import id_map_text
 from pyoci.plan.namespaces import setgroups_allowed
 

@@ -10,9 +10,9 @@ kernel has reused is never signalled.  SIGKILL also thaws a paused
 container, or its frozen processes could not die.
 """
 import _signal as signal
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import PyociError, WrongState
+from pyoci.core.errors import PyociError, WrongState
 from pyoci.state import Container
 
 SIGKILL = 9

@@ -9,7 +9,7 @@ runc does): there only the container's own are, the processes in its pid
 namespace when it has one of its own, else its init and the init's
 descendants.  The rest were there before it and are spared.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
 from pyoci import cgroups
 from pyoci.state import parent_pid

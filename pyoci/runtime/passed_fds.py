@@ -9,9 +9,9 @@ it.  So each is checked to be open before the runtime opens anything of
 its own, which then lands above the range, as runc refuses a preserved fd
 it cannot stat.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 FIRST = 3  # after stdio
 

@@ -1,7 +1,7 @@
 """`pause` and `resume`: freeze every process of a running container, and
 thaw a paused one (pyoci.cgroups.freezer).  The status is read back from the
 freezer, so `state` says "paused" for as long as the cgroup is frozen."""
-from pyoci.errors import WrongState
+from pyoci.core.errors import WrongState
 from pyoci.state import Container
 
 

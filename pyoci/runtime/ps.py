@@ -7,7 +7,7 @@ cut down to the container's processes, as runc prints it."""
 import subprocess
 
 from pyoci.runtime import members
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 from pyoci.state import Container
 
 

@@ -5,9 +5,9 @@ finally delete the container unless --keep.
 As a child subreaper (unless --no-subreaper) `run` also collects an init
 that a pid namespace's extra fork made its grandchild.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import native
+from pyoci.launch import native
 from pyoci.runtime import delete as delete_op
 from pyoci.runtime.create import create
 from pyoci.runtime.start import start
@@ -34,7 +34,7 @@ def wait_then_delete(root, container_id, pid, master_fd=None, keep=False):
     and what it left have been reaped, and the container deleted unless keep."""
     forward_signals(pid)
     if master_fd is not None:
-        from pyoci.terminal import proxy
+        from pyoci.launch.terminal import proxy
 
         proxy(master_fd, pid)
     status = wait_for(pid)

@@ -2,23 +2,23 @@
 
 The init waits on a unix socket in the state directory.  start connects,
 sends the state (for startContainer hooks) over the sync channel's
-protocol (pyoci.sync), and reads: end-of-file means the
+protocol (pyoci.launch.sync), and reads: end-of-file means the
 init reached execve (its end of the connection closes on exec); a message
 means a step after start failed.  Then the poststart hooks run.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import steps
-from pyoci.errors import PyociError, WrongState
-from pyoci.jsonio import dumps
+from pyoci.launch import steps
+from pyoci.core.errors import PyociError, WrongState
+from pyoci.core.jsonio import dumps
 from pyoci.state import START_SOCKET, Container, at_short_path
-from pyoci.sync import SIZE, decode, send_state
+from pyoci.launch.sync import SIZE, decode, send_state
 
 
 def start(root, container_id, connect=None):
     """connect(name): a SOCK_SEQPACKET connection to the start socket's name
     in the working directory, as a descriptor.  `run`, which has the shim
-    loaded, passes pyoci.native.connect; `start` alone connects with _socket,
+    loaded, passes pyoci.launch.native.connect; `start` alone connects with _socket,
     a smaller load than the shim."""
     container = Container(root, container_id)
     container.lock()

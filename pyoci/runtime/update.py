@@ -4,9 +4,11 @@ it, so that the next update's memory.checkBeforeUpdate knows it.  New
 device rules go on top of those in force; on cgroup v2 the device program
 create attached is replaced by one built, as create builds it, from all of
 them and linux.devices (recorded by create)."""
-from pyoci import cgroups, paths, steps
+from pyoci import cgroups
+from pyoci.core import paths
+from pyoci.launch import steps
 from pyoci.cgroups import resources as cgroup_resources
-from pyoci.errors import ConfigError, WrongState
+from pyoci.core.errors import ConfigError, WrongState
 from pyoci.state import Container
 
 
@@ -72,7 +74,7 @@ def update(root, container_id, resources):
         # refuses them, no limit where the container has no cgroup (created
         # rootless without it). For the host's root with every cgroup, all.
         from pyoci.cgroups.delegation import applicable_resources
-        from pyoci.log import log
+        from pyoci.core.log import log
 
         resources = applicable_resources(resources, dirs, found, log)
         # A container whose record names no device program (made by a pyoci

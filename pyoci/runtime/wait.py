@@ -1,6 +1,6 @@
 """Waiting for a container's process while passing it our signals (run,
 exec), and its exit status as a shell reports it."""
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import _signal as signal  # not `signal`, which builds enums on import (see bench/README.md)
 
 FORWARDED = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,

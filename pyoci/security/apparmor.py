@@ -6,8 +6,8 @@ uid switch and the capability drop, the process writes "exec PROFILE" to its
 own attr file, and the kernel moves it into the profile at execve.  A
 profile on a host without AppArmor is an error, not ignored.
 """
-from pyoci import paths
-from pyoci.errors import ConfigError
+from pyoci.core import paths
+from pyoci.core.errors import ConfigError
 
 ENABLED = "/sys/module/apparmor/parameters/enabled"
 # Since Linux 5.8 each LSM has its own attr directory; older kernels have the shared file.

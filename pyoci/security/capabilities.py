@@ -3,7 +3,7 @@
 Used when compiling the plan (create, exec): the five sets become bit masks
 the shim applies around the uid/gid switch.
 """
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 # Index in this tuple = capability number (linux/capability.h).
 NAMES = (

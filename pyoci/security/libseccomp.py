@@ -7,7 +7,7 @@ the BPF program the shim's child loads.  A container without linux.seccomp
 never imports it, and so never loads libseccomp; `pyoci --version` asks
 it for libseccomp's version.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
 from pyoci._native._seccomp import ffi, lib
 

@@ -12,9 +12,9 @@ with SECCOMP_FILTER_FLAG_NEW_LISTENER while `create` still runs, and create
 sends the notify fd and the container process state to the seccomp agent
 listening there (pyoci.runtime.create).
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 ERRNO_EPERM = 1
 

@@ -8,8 +8,8 @@ Each check raises ConfigError naming the field; they run after the schema,
 so types and required fields can be taken as given.
 """
 
-from pyoci import paths
-from pyoci.errors import ConfigError
+from pyoci.core import paths
+from pyoci.core.errors import ConfigError
 
 # sysctls a namespace isolates, and which namespace (as runc allows them).
 IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",

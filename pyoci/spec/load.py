@@ -5,9 +5,9 @@ Every create validates against spec/config-schema.json (runtime-spec 1.3.0)
 and then runs the semantic checks; errors name the JSON path:
 "config.json: process.args: 'sh' is not of type 'array'".
 """
-from pyoci import paths
-from pyoci.errors import ConfigError
-from pyoci.jsonio import loads
+from pyoci.core import paths
+from pyoci.core.errors import ConfigError
+from pyoci.core.jsonio import loads
 
 
 def json_path(parts):

@@ -6,7 +6,7 @@ sync channel that are not its messages.
 After each, what must hold is checked from the outside: `delete --force`
 removes the container completely (state directory, cgroups, mounts,
 processes), and the id can be used again.  The steps are pyoci's fault
-points (pyoci.steps); the random-instant kills and everything else also
+points (pyoci.launch.steps); the random-instant kills and everything else also
 run against another runtime (PYOCI_RUNTIME=runc), compared by exit status
 and effect, not by wording.
 """

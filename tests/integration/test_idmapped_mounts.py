@@ -42,7 +42,7 @@ def shared():
 def skip_unless_idmappable(path):
     """Skip, with the kernel's answer, where it cannot idmap a mount of
     path's filesystem (tmpfs before Linux 6.3: Debian 12's 6.1 in the v2 lane)."""
-    from pyoci.native import idmapped_tree
+    from pyoci.launch.native import idmapped_tree
 
     fd = idmapped_tree(path, "0 1234 1\n", "0 1234 1\n", 0, 0)
     if fd < 0:

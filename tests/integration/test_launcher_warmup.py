@@ -1,5 +1,5 @@
 """The launcher's cgroup warm-up (warm_migrations in pyoci/_native/launcher.c,
-ended by pyoci/warmup.py), seen from the host: for create, run and exec a child of
+ended by pyoci/launch/warmup.py), seen from the host: for create, run and exec a child of
 the runtime moves itself into the runtime's own cgroup, holds no descriptor
 of the caller's, and never outlives the command.  (What it buys, a join that
 does not wait for an RCU grace period, is a timing: bench/ measures it.)

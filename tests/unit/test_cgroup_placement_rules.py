@@ -9,7 +9,7 @@ import pytest
 
 from pyoci import cgroups
 from pyoci.cgroups import Hierarchy, resources
-from pyoci.errors import ConfigError, PyociError
+from pyoci.core.errors import ConfigError, PyociError
 
 
 def v2_tree(tmp_path, layout):

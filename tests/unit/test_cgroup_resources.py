@@ -8,8 +8,8 @@ import pytest
 
 from pyoci.cgroups import Hierarchy
 from pyoci.cgroups.resources import apply
-from pyoci.errors import ConfigError
-from pyoci.log import log
+from pyoci.core.errors import ConfigError
+from pyoci.core.log import log
 
 
 # The interface files a stand-in cgroup has, empty, as the kernel makes
@@ -142,7 +142,7 @@ def test_swap_below_limit_is_refused_on_both_versions(layout, request):
 
 
 def test_hierarchies_ignore_second_mounts_of_the_same_hierarchy():
-    from pyoci import mountinfo
+    from pyoci.core import mountinfo
     from pyoci.cgroups import find_hierarchies
 
     lines = [

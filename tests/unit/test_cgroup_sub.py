@@ -3,7 +3,7 @@ import pytest
 
 from pyoci.cgroups import Hierarchy
 from pyoci.cgroups.sub import parse, sub_cgroup_dirs
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 
 def test_parse_controllers_and_a_lone_path():

@@ -3,7 +3,7 @@ import pytest
 
 from pyoci.cli import Flag, HelpRequested, parse
 from pyoci.cli.create import CREATE_FLAGS
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 KILL = [Flag(("-a", "--all"), "all")]
 

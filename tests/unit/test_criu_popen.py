@@ -1,9 +1,9 @@
-"""pyoci.criu.popen: how checkpoint and restore start CRIU (restore joins
+"""pyoci.criu.command.popen: how checkpoint and restore start CRIU (restore joins
 the new container's cgroups in CRIU's process before it runs)."""
 import pytest
 
-from pyoci import criu
-from pyoci.errors import PyociError
+from pyoci.criu import command as criu
+from pyoci.core.errors import PyociError
 
 
 def test_a_failed_preexec_fn_is_an_error_of_pyoci():

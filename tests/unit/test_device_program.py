@@ -5,7 +5,7 @@ tests/integration/test_cgroup_v2.py.)"""
 import pytest
 
 from pyoci.cgroups.device_program import ACCESS, DEV_BLOCK, DEV_CHAR, in_force, parse_rule, program
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 
 
 def run(code, kind, major, minor, access):

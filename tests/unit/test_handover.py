@@ -1,10 +1,10 @@
-"""pyoci.handover.send_fd over a stream: the rest of a payload sendmsg did
+"""pyoci.launch.handover.send_fd over a stream: the rest of a payload sendmsg did
 not take is sent, and nothing more once it took it all (a console socket's
 reader, conmon, closes as soon as it has the fd).  With a stand-in socket,
 so that the peer's timing is decided by the test."""
 import pytest
 
-from pyoci import handover
+from pyoci.launch import handover
 
 
 class Stream:

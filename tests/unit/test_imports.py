@@ -43,7 +43,7 @@ def test_version_imports_next_to_nothing_but_libseccomp():
     assert "pyoci.cli" in loaded  # the probe ran
     # libseccomp's version is asked of the loaded library, through cffi.
     assert {"pyoci._native._seccomp", "_cffi_backend"} <= loaded
-    assert not loaded & (NEVER | HEAVY - {"_cffi_backend"} | {"pyoci.log_records"})  # no record written
+    assert not loaded & (NEVER | HEAVY - {"_cffi_backend"} | {"pyoci.core.log_records"})  # no record written
 
 
 def test_lifecycle_commands_stay_light(tmp_path):
@@ -88,7 +88,7 @@ def test_run_talks_to_its_init_without_the_socket_module(tmp_path, rootfs):
         loaded, code, _ = probe(["--root", root, "run", "-b", bundle, cid])
     finally:
         probe(["--root", root, "delete", "--force", cid])  # a no-op once run has deleted it
-    assert code == "0" and "pyoci.native" in loaded  # the container ran, through the shim
+    assert code == "0" and "pyoci.launch.native" in loaded  # the container ran, through the shim
     assert not loaded & {"_socket", "pyoci._native._seccomp"}, loaded & {"_socket", "pyoci._native._seccomp"}
 
 
@@ -118,7 +118,7 @@ def test_state_and_kill_of_a_running_container_load_only_what_they_use(running):
     root, sleeper = running
     loaded, code, stdout = probe(["--root", root, "state", "c1"])
     assert code == "0" and json.loads(stdout)["status"] == "running"
-    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.sync"}, loaded
+    assert not loaded & {"pyoci.cgroups", "pyoci.core.log", "pyoci.hooks", "pyoci.launch.sync"}, loaded
     loaded, code, _ = probe(["--root", root, "kill", "c1", "TERM"])
     assert code == "0" and sleeper.wait(timeout=10) == -15  # it did signal the init
-    assert not loaded & {"pyoci.cgroups", "pyoci.log", "pyoci.hooks", "pyoci.sync"}, loaded
+    assert not loaded & {"pyoci.cgroups", "pyoci.core.log", "pyoci.hooks", "pyoci.launch.sync"}, loaded

@@ -1,4 +1,4 @@
-"""pyoci.jsonio must read and write what the json package does, and report
+"""pyoci.core.jsonio must read and write what the json package does, and report
 malformed input with json's wording and position."""
 import json
 import os
@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import pyoci
-from pyoci.jsonio import JSONError, dumps, dumps_pretty, loads
+from pyoci.core.jsonio import JSONError, dumps, dumps_pretty, loads
 
 DOCUMENTS = ['{"a": [1, 2.5, null, true, false, "x\\u00e9\\n"], "b": {}, "c": []}', '  [] \n', '"s"', "-0.5e3",
              '{"nested": {"deep": [{"k": "v"}]}}', "NaN", "[Infinity, -Infinity]"]
@@ -46,7 +46,7 @@ def test_dumps_refuses_what_json_refuses():
 # json (pytest has, which hid a SystemError from the C scanner here).
 FRESH = """
 import sys
-from pyoci.jsonio import JSONError, loads
+from pyoci.core.jsonio import JSONError, loads
 assert "json.decoder" not in sys.modules
 loads('{"fine": [1, 2]}')
 assert "json.decoder" not in sys.modules  # only malformed input pays for it

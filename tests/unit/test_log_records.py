@@ -1,6 +1,6 @@
-"""The --log file (pyoci.log_records): one record per line whatever a message
+"""The --log file (pyoci.core.log_records): one record per line whatever a message
 holds, and never written through a symlink planted at its name."""
-from pyoci.log import Log
+from pyoci.core.log import Log
 
 
 def test_a_text_record_is_one_line_whatever_the_message_holds(tmp_path):

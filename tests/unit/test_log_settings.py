@@ -1,17 +1,17 @@
-"""How --log, --log-format and --debug reach pyoci.log: the CLI configures
+"""How --log, --log-format and --debug reach pyoci.core.log: the CLI configures
 the command's log when a flag was given, and Log's own defaults stand for
-the flags' otherwise, so a call without them need not load pyoci.log."""
+the flags' otherwise, so a call without them need not load pyoci.core.log."""
 import json
 
 import pytest
 
 from pyoci import cli
-from pyoci.log import Log, log
+from pyoci.core.log import Log, log
 
 
 @pytest.fixture
 def command_log():
-    """pyoci.log's log, put back as it was after the test."""
+    """pyoci.core.log's log, put back as it was after the test."""
     before = dict(vars(log))
     yield log
     vars(log).update(before)

@@ -1,4 +1,4 @@
-"""pyoci.mountinfo: the one reader of /proc/self/mountinfo.
+"""pyoci.core.mountinfo: the one reader of /proc/self/mountinfo.
 
 The lines here are as the kernel writes them (proc(5), fs/proc_namespace.c):
 fields split by single spaces, a space, tab, newline or backslash inside a
@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pyoci
-from pyoci import mountinfo
+from pyoci.core import mountinfo
 
 SITE_PACKAGES = os.path.dirname(os.path.dirname(os.path.abspath(pyoci.__file__)))
 
@@ -102,8 +102,8 @@ def test_importing_it_costs_no_general_purpose_module():
     """delete reads mountinfo for a container without a mount namespace; it
     must not bring os or re into a command that otherwise avoids them."""
     code = (f"import sys\nsys.path.append({SITE_PACKAGES!r})\nbefore = set(sys.modules)\n"
-            "import pyoci.mountinfo\nprint(' '.join(sorted(set(sys.modules) - before)))")
+            "import pyoci.core.mountinfo\nprint(' '.join(sorted(set(sys.modules) - before)))")
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True)
     loaded = set(proc.stdout.split())
-    assert "pyoci.mountinfo" in loaded
+    assert "pyoci.core.mountinfo" in loaded
     assert not loaded & {"os", "re", "enum", "json", "functools"}, loaded

@@ -1,5 +1,5 @@
 """What a caller hands on and what the child reports back, checked before
-the runtime acts on it (pyoci.runtime.passed_fds, pyoci.native.reported_pid,
+the runtime acts on it (pyoci.runtime.passed_fds, pyoci.launch.native.reported_pid,
 pyoci.state.atomic_write).  The attacks themselves, on real containers, are
 in tests/integration/test_trust_boundaries.py."""
 import os
@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from pyoci import native, sync
-from pyoci.errors import PyociError
+from pyoci.launch import native, sync
+from pyoci.core.errors import PyociError
 from pyoci.runtime import passed_fds
 from pyoci.state import atomic_write
 

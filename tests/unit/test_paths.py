@@ -1,10 +1,10 @@
-"""pyoci.paths stands in for os.path on the always-loaded modules: it must
+"""pyoci.core.paths stands in for os.path on the always-loaded modules: it must
 give os.path's answers for the paths pyoci handles."""
 import os
 
 import pytest
 
-from pyoci import paths
+from pyoci.core import paths
 
 PATHS = ["/", "/a", "/a/b", "/a/b/", "a", "a/b", "", ".", "..", "/a/../b", "a/./b/..", "../a", "/..", "/a//b"]
 

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from pyoci.cgroups import Hierarchy
-from pyoci.errors import ConfigError, PyociError
-from pyoci.log import log
+from pyoci.core.errors import ConfigError, PyociError
+from pyoci.core.log import log
 from pyoci.plan import mounts as m
 from pyoci.plan.compile import CLONE_NEWCGROUP, compile_plan
 from pyoci.plan.namespaces import FLAGS, close_joins
@@ -729,7 +729,7 @@ def test_parse_signal_realtime_out_of_range(text):
 
 @pytest.fixture
 def native():
-    return pytest.importorskip("pyoci.native", reason="the C shim is not built")
+    return pytest.importorskip("pyoci.launch.native", reason="the C shim is not built")
 
 
 LIMIT = 0xFFFFFFFF

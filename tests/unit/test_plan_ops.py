@@ -45,7 +45,7 @@ def read_back(ffi, c, op, name, sent):
 
 @pytest.mark.parametrize("op", list(ops.OPS))
 def test_every_field_round_trips_through_the_c_struct(op):
-    native = pytest.importorskip("pyoci.native", reason="the C shim is not built")
+    native = pytest.importorskip("pyoci.launch.native", reason="the C shim is not built")
     ffi = native.ffi
     values = sample_values(op)
     fds = {name: values.pop(name) for name, kind in ops.OPS[op].items() if kind == ops.FD}
@@ -60,14 +60,14 @@ def test_every_field_round_trips_through_the_c_struct(op):
 
 
 def test_fields_not_given_are_zero_or_null():
-    native = pytest.importorskip("pyoci.native", reason="the C shim is not built")
+    native = pytest.importorskip("pyoci.launch.native", reason="the C shim is not built")
     c = native.ffi.new("struct pyoci_step *")
     native.pack_step(c, Step("HOOK", "hook"), native._Packer())
     assert c.s[0] == c.argv == c.envp == native.ffi.NULL and c.n[0] == 0
 
 
 def test_the_compiled_enum_is_the_table():
-    native = pytest.importorskip("pyoci.native", reason="the C shim is not built")
+    native = pytest.importorskip("pyoci.launch.native", reason="the C shim is not built")
     assert {name: getattr(native.lib, "PYOCI_OP_" + name) for name in ops.OPS} == ops.CODES
 
 

@@ -16,7 +16,7 @@ sys.meta_path.insert(0, NoExtension())
 import pyoci.plan.compile, pyoci.plan.devices, pyoci.plan.exec, pyoci.plan.mounts
 import pyoci.plan.namespaces, pyoci.plan.process, pyoci.plan.steps, pyoci.plan.tuning
 from pyoci.cgroups import Hierarchy
-from pyoci.log import log
+from pyoci.core.log import log
 from pyoci.plan.namespaces import close_joins
 from pyoci.spec.default import default_config
 
@@ -26,7 +26,7 @@ hierarchy = Hierarchy("/sys/fs/cgroup", frozenset({"memory"}), True)
 plan = pyoci.plan.compile.compile_plan(config, sys.argv[1], log, {"/sys/fs/cgroup": "/sys/fs/cgroup/x"}, [hierarchy])
 close_joins(plan)
 try:
-    import pyoci.native
+    import pyoci.launch.native
 except ImportError:
     pass
 else:

@@ -7,10 +7,11 @@ import posix
 
 import pytest
 
-from pyoci import paths, rootless
+from pyoci import rootless
+from pyoci.core import paths
 from pyoci.cgroups import Hierarchy, delegation
 from pyoci.cli import parse_globals, xdg_root
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 from pyoci.runtime import idmap
 from pyoci.spec.default import default_config
 

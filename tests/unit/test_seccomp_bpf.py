@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from pyoci.errors import ConfigError
+from pyoci.core.errors import ConfigError
 from pyoci.security.seccomp import ACTIONS, NEW_LISTENER, compile_profile
 
 AUDIT_ARCH_X86_64, AUDIT_ARCH_I386 = 0xC000003E, 0x40000003

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from pyoci.errors import ConfigError, NotFound
-from pyoci.runtime.criu_externals import inherit_stdio
+from pyoci.core.errors import ConfigError, NotFound
+from pyoci.criu.externals import inherit_stdio
 from pyoci.state import CLEANUP_KEYS, Container, Damaged, Unfinished, atomic_write
 
 

@@ -1,4 +1,4 @@
-"""The sync channel's Python side (pyoci.sync, pyoci.native.read_message):
+"""The sync channel's Python side (pyoci.launch.sync, pyoci.launch.native.read_message):
 whole messages only, replies framed with their type and length, a state
 of any size in packets.  Over a real SOCK_SEQPACKET pair; the C side is
 tested with real containers (tests/integration/test_crash_consistency.py)."""
@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from pyoci import native, sync
+from pyoci.launch import native, sync
 
 
 @pytest.fixture

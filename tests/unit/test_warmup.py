@@ -1,9 +1,9 @@
-"""pyoci.warmup.end: it kills and reaps the launcher's helper, a child of
+"""pyoci.launch.warmup.end: it kills and reaps the launcher's helper, a child of
 this process, and nothing else a stray PYOCI_WARMUP_PID may name."""
 import posix
 import subprocess
 
-from pyoci import warmup
+from pyoci.launch import warmup
 
 
 def named(pid):

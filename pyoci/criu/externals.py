@@ -10,11 +10,11 @@ inode) and restore hands back, under the same key, what the restoring
 config and command have: bind sources, the new container's cgroups, the
 joined namespaces, restore's own stdio.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths
-from pyoci.errors import ConfigError
-from pyoci.jsonio import dumps, loads
+from pyoci.core import paths
+from pyoci.core.errors import ConfigError
+from pyoci.core.jsonio import dumps, loads
 from pyoci.plan.devices import DEFAULT_DEVICES
 from pyoci.plan.mounts import cgroup_binds, mount_destinations, parse_options
 from pyoci.state import atomic_write

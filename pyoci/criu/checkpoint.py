@@ -3,7 +3,7 @@
 
 CRIU dumps the init's process tree, freezing it through the container's
 freezer cgroup, with the rootfs as its root; pyoci names what came from
-outside the container (pyoci.runtime.criu_externals) and records the
+outside the container (pyoci.criu.externals) and records the
 init's stdio.  The container is then gone, as with runc: CRIU ended its
 processes and `delete` removes the rest, poststop hooks included.  With
 --leave-running it goes on, and with --pre-dump only its memory is saved
@@ -11,13 +11,16 @@ and it goes on.  With --lazy-pages CRIU dumps all but the memory, then
 serves the memory of the frozen container from --page-server's address to
 the restoring side's lazy-pages daemon: checkpoint returns once it is all
 sent.  A container with a terminal is dumped through CRIU's RPC
-(pyoci.criu_rpc), its pty's master left with the console that holds it.
+(pyoci.criu.rpc), its pty's master left with the console that holds it.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import cgroups, criu, criu_rpc, paths
-from pyoci.errors import PyociError, WrongState
-from pyoci.runtime import criu_externals as externals
+from pyoci import cgroups
+
+from pyoci.criu import command as criu, rpc as criu_rpc
+from pyoci.core import paths
+from pyoci.core.errors import PyociError, WrongState
+from pyoci.criu import externals
 from pyoci.runtime import delete as delete_op
 from pyoci.spec.load import load_bundle_config
 from pyoci.state import Container

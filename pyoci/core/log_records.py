@@ -1,6 +1,6 @@
 """A log record written: one line of text or JSON, to the --log file or
-stderr (pyoci.log decides whether a record is written at all)."""
-import posix  # not os: see pyoci.paths
+stderr (pyoci.core.log decides whether a record is written at all)."""
+import posix  # not os: see pyoci.core.paths
 import sys
 import time
 
@@ -12,7 +12,7 @@ _ESCAPES = {**{c: f"\\x{c:02x}" for c in range(32)}, ord("\n"): "\\n", ord("\t")
 
 def write(path, fmt, level, msg, also_stderr):
     if fmt == "json":
-        from pyoci.jsonio import dumps
+        from pyoci.core.jsonio import dumps
 
         line = dumps({"level": level, "msg": msg, "time": _now()})
     else:

@@ -1,5 +1,5 @@
 """CRIU's RPC, for `checkpoint` and `restore` of a container with a
-terminal (checkpoint/restore; pyoci.criu runs CRIU's command line for the
+terminal (checkpoint/restore; pyoci.criu.command runs CRIU's command line for the
 others).
 
 The pty's master is outside the container (with whoever holds the
@@ -8,17 +8,17 @@ hands that over, only when asked through its RPC (orphan_pts_master).  As
 runc does, pyoci then runs `criu swrk FD`, CRIU serving one request on a
 SOCK_SEQPACKET socketpair end it inherits.  The request carries only what
 has no flag (orphan_pts_master, notify_scripts, the pid to dump, the log
-level); every flag pyoci.criu builds goes into a configuration file the
+level); every flag pyoci.criu.command builds goes into a configuration file the
 request names (config_file), which CRIU reads after the request, images
 and work directory and log file included.  The few fields used are
 encoded and decoded here (rpc.proto in CRIU's source has their numbers).
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import socket
 import tempfile
 
-from pyoci import criu
-from pyoci.errors import PyociError
+from pyoci.criu import command as criu
+from pyoci.core.errors import PyociError
 
 # criu_req_type
 DUMP = 1

@@ -9,7 +9,7 @@ run_and_exit ends it whichever way a command ends.  Ended means killed and
 reaped: it must not outlive the command and be adopted, as a stray exit, by
 an engine's subreaper.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
 VARIABLE = b"PYOCI_WARMUP_PID"
 

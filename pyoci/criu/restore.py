@@ -6,24 +6,28 @@ state directory and cgroups made and the resources applied as for create
 (pyoci.runtime.create.Creation); then CRIU, started inside the new
 cgroups, restores the process tree with the rootfs as its root and with
 the mounts, namespaces and stdio from outside mapped onto this config and
-this command (pyoci.runtime.criu_externals), its cgroups onto the new
+this command (pyoci.criu.externals), its cgroups onto the new
 container's.  Once CRIU has made the namespaces (its setup-namespaces
 step) pyoci records the init, brings the loopback of the network namespace
 CRIU left empty up (as create does) and runs the prestart and
 createRuntime hooks, as runc does.  A container with a terminal is
-restored through CRIU's RPC (pyoci.criu_rpc), which tells that step too,
+restored through CRIU's RPC (pyoci.criu.rpc), which tells that step too,
 and hands over the restored pty's new master: it goes to --console-socket
 as create's does.  The init is this command's child (CRIU restores it as
 its own sibling), so without --detach restore waits for it as `run` does.
 A failure is undone as a failed create is.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import cgroups, criu, criu_rpc, native, paths
-from pyoci.errors import PyociError
+from pyoci import cgroups
+
+from pyoci.criu import command as criu, rpc as criu_rpc
+from pyoci.core import paths
+from pyoci.launch import native
+from pyoci.core.errors import PyociError
 from pyoci.plan.compile import rootfs_path
 from pyoci.plan.namespaces import namespace_types
-from pyoci.runtime import criu_externals as externals
+from pyoci.criu import externals
 from pyoci.runtime.create import Creation, Options, create
 from pyoci.runtime.run import wait_then_delete
 from pyoci.state import atomic_write

@@ -3,17 +3,17 @@ delete; no other command imports this module).
 
 pyoci builds CRIU's documented command line (criu dump, pre-dump,
 restore).  A container with a terminal is dumped and restored through
-CRIU's RPC instead (pyoci.criu_rpc), which alone hands a restored pty's
+CRIU's RPC instead (pyoci.criu.rpc), which alone hands a restored pty's
 new master over: the same options reach CRIU there as a configuration
 file.  The binary is the global --criu's (default: criu on PATH).  A CRIU
 failure becomes an error that quotes CRIU's own words from its log, and
 names the log.
 """
 import fcntl
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
-from pyoci import paths
-from pyoci.errors import PyociError
+from pyoci.core import paths
+from pyoci.core.errors import PyociError
 
 CGROUP_MODES = ("soft", "full", "strict", "ignore")
 # --empty-ns takes the spec's namespace names; runc accepts only network,
@@ -98,7 +98,7 @@ def find_binary(name):
 
 def shared_args(opts, log_file):
     """The flags dump and restore take alike.  Long options only, here and
-    in every flag CRIU gets: pyoci.criu_rpc writes them as a configuration
+    in every flag CRIU gets: pyoci.criu.rpc writes them as a configuration
     file, which knows no short ones."""
     # The network namespace is always left empty, as runc does: engines
     # configure it (hooks, CNI), not the runtime; restore brings its loopback

@@ -7,7 +7,7 @@ socket.  Every message is one SOCK_SEQPACKET packet that begins with its
 type and its length (pyoci/_native/shim.h declares both directions):
 
 - the child sends a whole struct pyoci_msg: a sync point reached, its pid,
-  a failed step (pyoci.native.read_message receives them, decode() checks
+  a failed step (pyoci.launch.native.read_message receives them, decode() checks
   and decodes them; `start` reads its one possible message with decode());
 - the runtime replies with a struct pyoci_reply: an ack, or the state for
   the hooks in the container, whose JSON follows in packets of at most
@@ -17,12 +17,12 @@ type and its length (pyoci/_native/shim.h declares both directions):
 A packet of any other length, or one cut short, is an error, never a
 message.  Decoding needs no shim, so `start` never loads it.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import sys
 
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
-# enum pyoci_msg_type in _native/shim.h (pyoci.native checks they agree)
+# enum pyoci_msg_type in _native/shim.h (pyoci.launch.native checks they agree)
 MSG_USERNS, MSG_PID, MSG_SYNC, MSG_CONSOLE, MSG_READY, MSG_ERROR, MSG_SECCOMP = range(1, 8)
 # enum pyoci_reply_type, and PYOCI_CHUNK
 REPLY_ACK, REPLY_STATE = 1, 2

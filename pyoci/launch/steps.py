@@ -16,7 +16,7 @@ cloned, each sync point with it, the hooks run, the state written).
 
 With neither, a step costs two comparisons.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 
 _FAULT = posix.environ.get(b"PYOCI_FAULT")
 _clock = None  # --debug: (time.perf_counter, the command's start, the last step's time)
@@ -40,7 +40,7 @@ def trace(command, began):
 
 
 def _record(name):
-    from pyoci.log import log
+    from pyoci.core.log import log
 
     now = _clock[0]()
     log.trace(f"step {name}: {(now - _clock[1]) * 1000:.1f} ms (+{(now - _clock[2]) * 1000:.1f} ms)")

@@ -4,14 +4,14 @@ Where it sits: `create` hands a compiled Plan to spawn(); this module packs it
 into the C structures (every string allocated before clone, so the child
 never allocates) and clones the child.  It also holds the runtime's ends of
 the sockets to the child (the sync pair, the start socket): read_message
-receives what the child sends back, and pyoci.sync decodes it.
+receives what the child sends back, and pyoci.launch.sync decodes it.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import sys
 
-from pyoci import sync
+from pyoci.launch import sync
 from pyoci._native._shim import ffi, lib
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 from pyoci.plan import ops
 
 EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
@@ -19,7 +19,7 @@ EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
 # encoded back the same way, a name that is not UTF-8 is the one the kernel gave.
 FS_ENCODING = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
-# The sync channel's Python side is pyoci.sync, which `start` uses without
+# The sync channel's Python side is pyoci.launch.sync, which `start` uses without
 # loading the shim; hold it to the C header here, where the shim is loaded.
 assert (sync.SIZE, sync.REPLY_SIZE, sync.CHUNK) == (
     ffi.sizeof("struct pyoci_msg"), ffi.sizeof("struct pyoci_reply"), lib.PYOCI_CHUNK)
@@ -195,7 +195,7 @@ def connect(name):
 
 
 def read_message(fd):
-    """The child's next message on the sync socket (pyoci.sync.Message), or
+    """The child's next message on the sync socket (pyoci.launch.sync.Message), or
     None once it has gone away; ProtocolError for a packet that is not one."""
     buf = ffi.new("char[]", sync.SIZE + 1)  # one byte more: a longer packet is cut, and seen to be
     passed_fd = ffi.new("int *")

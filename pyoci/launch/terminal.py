@@ -6,7 +6,7 @@ import select
 import termios
 import tty
 
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 
 def require_host_terminal():

@@ -6,11 +6,11 @@ linux.seccomp.listenerPath, a pidfd of the new process to --pidfd-socket.
 The shim sends the descriptor to the runtime over the sync socket; this
 module forwards it, with its payload, as SCM_RIGHTS over a new connection.
 """
-import posix  # not os: see pyoci.paths
+import posix  # not os: see pyoci.core.paths
 import socket
 
 from pyoci import SPEC_VERSION
-from pyoci.errors import PyociError
+from pyoci.core.errors import PyociError
 
 
 def send_fd(path, payload, fd, field):
@@ -32,7 +32,7 @@ def send_seccomp_fd(fds, config, pid, state):
     linux.seccomp.listenerPath, with the container process state
     (runtime-spec, config-linux.md): pid is the process the filter is for,
     state the container's.  The fd is closed here."""
-    from pyoci.jsonio import dumps
+    from pyoci.core.jsonio import dumps
 
     if not fds:
         raise PyociError("linux.seccomp: no notify fd received")

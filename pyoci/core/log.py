@@ -8,7 +8,7 @@ The CLI configures `log` once it has parsed its global flags, and only when
 one of them was given: Log's defaults are theirs.  A call without them that
 writes no record (most start, state, kill and delete) never loads this
 module.  One with them (engines give --log to every call) loads only this,
-the settings and the level filter: what writes a record (pyoci.log_records)
+the settings and the level filter: what writes a record (pyoci.core.log_records)
 comes with the first record written.
 """
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -25,7 +25,7 @@ class Log:
 
     def record(self, level, msg, also_stderr=False):
         if _LEVELS[level] >= self.threshold:
-            from pyoci.log_records import write
+            from pyoci.core.log_records import write
 
             write(self.path, self.fmt, level, msg, also_stderr)
 
@@ -33,7 +33,7 @@ class Log:
         self.record("debug", msg)
 
     def trace(self, msg):
-        """--debug's step records (pyoci.steps): on stderr, where a person
+        """--debug's step records (pyoci.launch.steps): on stderr, where a person
         running the command watches, and in the --log file too."""
         self.record("debug", msg, also_stderr=True)
 
