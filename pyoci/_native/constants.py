@@ -16,6 +16,9 @@ HEADERS = ("sys/resource.h", "linux/mount.h", "linux/sched.h")
 MOUNT_FLAGS = ("RDONLY", "NOSUID", "NODEV", "NOEXEC", "SYNCHRONOUS", "REMOUNT", "MANDLOCK", "DIRSYNC",
                "NOSYMFOLLOW", "NOATIME", "NODIRATIME", "BIND", "REC", "SILENT", "UNBINDABLE", "PRIVATE", "SLAVE",
                "SHARED", "RELATIME", "I_VERSION", "STRICTATIME", "LAZYTIME")
+# mount_setattr(2)'s MOUNT_ATTR_*, for the recursive mount options
+MOUNT_ATTRS = ("RDONLY", "NOSUID", "NODEV", "NOEXEC", "_ATIME", "RELATIME", "NOATIME", "STRICTATIME", "NODIRATIME",
+               "NOSYMFOLLOW")
 # linux.namespaces type -> CLONE_NEW* (the types' names are the spec's)
 NAMESPACES = {"mount": "NS", "cgroup": "CGROUP", "uts": "UTS", "ipc": "IPC", "user": "USER", "pid": "PID",
               "network": "NET", "time": "TIME"}
@@ -33,6 +36,8 @@ def _program():
 
     for name in MOUNT_FLAGS:
         value(f"MS_{name} = ", f"MS_{name}")
+    for name in MOUNT_ATTRS:
+        value(f"ATTR_{name} = ", f"MOUNT_ATTR_{name}")
     lines.append('    printf("NAMESPACES = {\\n");')
     for kind, name in NAMESPACES.items():
         value(f'    \\"{kind}\\": ', f"CLONE_NEW{name}", ",")
@@ -52,5 +57,5 @@ def generate():
         subprocess.check_call([os.environ.get("CC", "cc"), "-o", binary, source])
         values = subprocess.check_output([binary], text=True)
     return ('"""Kernel constants from the C headers pyoci was built with, written at build time by\n'
-            'pyoci/_native/constants.py: MS_* flags, NAMESPACES (linux.namespaces type -> CLONE_NEW*),\n'
+            'pyoci/_native/constants.py: MS_* flags, ATTR_* (MOUNT_ATTR_*), NAMESPACES (linux.namespaces type -> CLONE_NEW*),\n'
             'RLIMITS (name -> resource number)."""\n' + values)

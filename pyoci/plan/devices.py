@@ -6,13 +6,11 @@ linux.devices, and the usual symlinks.  In a new user namespace mknod is
 refused, so the host's node is bind-mounted instead (as runc does).
 """
 import posix  # not os: see pyoci.core.paths
+from _stat import S_IFBLK, S_IFCHR, S_IFIFO  # libc's values, as CPython was built with them
 
 from pyoci.core import paths
 from pyoci.core.errors import ConfigError
 
-S_IFCHR = 0o020000
-S_IFBLK = 0o060000
-S_IFIFO = 0o010000
 TYPES = {"c": S_IFCHR, "u": S_IFCHR, "b": S_IFBLK, "p": S_IFIFO}
 
 DEFAULT_DEVICES = (

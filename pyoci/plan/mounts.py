@@ -9,7 +9,8 @@ bind becomes a bind plus a remount.
 
 from pyoci.core import paths
 # The kernel's flags, from the headers at build time (pyoci/_native/constants.py).
-from pyoci._constants import (MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV,
+from pyoci._constants import (ATTR__ATIME, ATTR_NOATIME, ATTR_NODEV, ATTR_NODIRATIME, ATTR_NOEXEC, ATTR_NOSUID,
+                              ATTR_NOSYMFOLLOW, ATTR_RDONLY, ATTR_RELATIME, ATTR_STRICTATIME, MS_BIND, MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV,
                               MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC,
                               MS_RELATIME, MS_REMOUNT, MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS,
                               MS_UNBINDABLE)
@@ -62,18 +63,6 @@ PROPAGATION = {
     "unbindable": MS_UNBINDABLE,
     "runbindable": MS_UNBINDABLE | MS_REC,
 }
-
-# mount_setattr(2) attributes
-ATTR_RDONLY = 0x1
-ATTR_NOSUID = 0x2
-ATTR_NODEV = 0x4
-ATTR_NOEXEC = 0x8
-ATTR__ATIME = 0x70
-ATTR_RELATIME = 0x0
-ATTR_NOATIME = 0x10
-ATTR_STRICTATIME = 0x20
-ATTR_NODIRATIME = 0x80
-ATTR_NOSYMFOLLOW = 0x200000
 
 # recursive option -> (attr_set, attr_clr)
 RECURSIVE_OPTIONS = {
