@@ -4,8 +4,8 @@
  *
  * Engines start the runtime once per operation, so start-up is most of the
  * cost of start, state, kill and delete.  A `#!python` script would run
- * `site` (several ms, and every .pth hook of the environment), and installers
- * strip flags from that line; a shell script costs a shell (~1.3 ms).  This
+ * `site` (and every .pth hook of the environment), and installers strip
+ * flags from that line; a shell script costs a shell (bench/README.md).  This
  * costs one small exec.  -I: PYTHON* variables and the user's site directory
  * must not change what a runtime does.  -S: no site; the one directory it
  * would add for us, the environment's site-packages, is added by hand.
@@ -90,7 +90,7 @@ static int own_cgroup_procs(char *procs, size_t size)
  *
  * A write to cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for
  * writing, which, from its idle fast-path state, first waits for an RCU grace
- * period (8-17 ms on a busy VM; runc pays it too), and holds cgroup_mutex
+ * period (bench/README.md; runc pays it too), and holds cgroup_mutex
  * meanwhile, so even mkdir of the container's cgroups waits behind it.  For a
  * grace period after a write the next writer does not wait.  So a helper
  * moves itself into its own cgroup (a no-op move) at once and again every

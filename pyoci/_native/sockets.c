@@ -4,8 +4,8 @@
  * the init waits on, and run's connection to it.
  *
  * Here rather than through Python's _socket: loading that module and
- * running its socket objects for these few calls cost create ~0.3 ms and
- * some 300 KiB of the interpreter's pages, on every create, run and exec.
+ * running its socket objects for these few calls cost time and memory on
+ * every create, run and exec (bench/README.md).
  * `start` alone, which does not load the shim, still connects with _socket.
  *
  * Each returns a descriptor (close-on-exec), a byte count or 0, or -errno.

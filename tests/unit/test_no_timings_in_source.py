@@ -14,16 +14,6 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "p
 FIGURE = re.compile(r"(?:~\s*\d[\d.]*\s*|(?:\d[\d.]*|\bfew|\bseveral|\bhundreds?|\btens)\s+)"
                     r"(?:ms|µs|us|ns|(?:milli|micro|nano)seconds?)\b", re.IGNORECASE)
 
-# Figures in files being rewritten elsewhere, each (path under pyoci/, the
-# figure as FIGURE matches it): to move to bench/README.md, which already
-# has their rows, with this list emptied as they go.
-PENDING = {
-    ("_native/launcher.c", "several ms"),
-    ("_native/launcher.c", "~1.3 ms"),
-    ("_native/launcher.c", "17 ms"),
-    ("_native/sockets.c", "~0.3 ms"),
-}
-
 
 def sources():
     """Path under pyoci/ of every Python and C source file."""
@@ -54,7 +44,5 @@ def test_no_figure_with_a_unit_of_time_in_the_source():
     paths = list(sources())
     assert {"cli/__init__.py", "_native/shim.c"} <= set(paths), SOURCE  # it found the source tree
     found = list(figures(paths))
-    stray = [f"pyoci/{path}:{number}: {figure}" for path, number, figure in found if (path, figure) not in PENDING]
+    stray = [f"pyoci/{path}:{number}: {figure}" for path, number, figure in found]
     assert not stray, "move these figures to bench/README.md:\n" + "\n".join(stray)
-    gone = PENDING - {(path, figure) for path, _, figure in found}
-    assert not gone, f"no longer in the source, remove from PENDING: {sorted(gone)}"
