@@ -11,7 +11,7 @@ import os
 import subprocess
 import tempfile
 
-HEADERS = ("sys/resource.h", "linux/mount.h", "linux/sched.h")
+HEADERS = ("sys/resource.h", "linux/mount.h", "linux/sched.h", "linux/nsfs.h")
 
 MOUNT_FLAGS = ("RDONLY", "NOSUID", "NODEV", "NOEXEC", "SYNCHRONOUS", "REMOUNT", "MANDLOCK", "DIRSYNC",
                "NOSYMFOLLOW", "NOATIME", "NODIRATIME", "BIND", "REC", "SILENT", "UNBINDABLE", "PRIVATE", "SLAVE",
@@ -38,6 +38,7 @@ def _program():
         value(f"MS_{name} = ", f"MS_{name}")
     for name in MOUNT_ATTRS:
         value(f"ATTR_{name} = ", f"MOUNT_ATTR_{name}")
+    value("NS_GET_NSTYPE = ", "NS_GET_NSTYPE")  # the ioctl that tells a namespace fd's type
     lines.append('    printf("NAMESPACES = {\\n");')
     for kind, name in NAMESPACES.items():
         value(f'    \\"{kind}\\": ', f"CLONE_NEW{name}", ",")
@@ -57,5 +58,5 @@ def generate():
         subprocess.check_call([os.environ.get("CC", "cc"), "-o", binary, source])
         values = subprocess.check_output([binary], text=True)
     return ('"""Kernel constants from the C headers pyoci was built with, written at build time by\n'
-            'pyoci/_native/constants.py: MS_* flags, ATTR_* (MOUNT_ATTR_*), NAMESPACES (linux.namespaces type -> CLONE_NEW*),\n'
+            'pyoci/_native/constants.py: MS_* flags, ATTR_* (MOUNT_ATTR_*), NS_GET_NSTYPE, NAMESPACES (linux.namespaces type -> CLONE_NEW*),\n'
             'RLIMITS (name -> resource number)."""\n' + values)

@@ -12,13 +12,12 @@ import fcntl
 import posix  # not os: see pyoci.core.paths
 
 # type -> CLONE_NEW*, from the headers at build time (pyoci/_native/constants.py)
-from pyoci._constants import NAMESPACES as FLAGS
+from pyoci._constants import NAMESPACES as FLAGS, NS_GET_NSTYPE
 from pyoci.core.errors import ConfigError
 
 # Joining order: user first (it decides what we may do in the others), mount
 # last (its paths were opened before, but keep the host view for the rest).
 JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
-NS_GET_NSTYPE = 0xB703
 
 
 def setgroups_allowed(pid="self"):
