@@ -585,7 +585,9 @@ static int copy_attrs(int dst, const char *name, const struct stat *st)
 }
 
 /* How deep tmpcopyup goes: as deep as a path of PATH_MAX bytes reaches
- * (one-letter names).  A deeper tree fails the mount with ENAMETOOLONG. */
+ * (one-letter names).  A deeper tree fails the mount with ENAMETOOLONG.
+ * Each level holds two descriptors open, so the runtime's RLIMIT_NOFILE
+ * also bounds the depth: past it, the mount fails with EMFILE, cleanly. */
 #define COPY_MAX_DEPTH (PATH_MAX / 2)
 
 /* One directory of the tree being copied. */

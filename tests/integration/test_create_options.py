@@ -3,6 +3,7 @@ LISTEN_FDS, the session keyring, --systemd-cgroup paths, oomScoreAdj,
 rootfsPropagation, the tmpcopyup mount option."""
 import contextlib
 import os
+import resource
 import subprocess
 
 from bundle import make_rootfs
@@ -159,6 +160,14 @@ def deep_tree_rootfs(tmp_path, depth):
         subprocess.run(["umount", "-l", top], check=True)
 
 
+def descriptors_for_a_deep_copy():
+    """preexec_fn for the runtime: the copy holds two descriptors a level,
+    more than a default soft RLIMIT_NOFILE of 1024 allows for these depths
+    (a runtime started by an engine usually has more; root may raise it)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, max(hard, 8192)))
+
+
 def with_deep_tmpcopyup(rootfs):
     def mutate(config):
         config["root"]["path"] = rootfs
@@ -170,15 +179,28 @@ def with_deep_tmpcopyup(rootfs):
 def test_tmpcopyup_copies_a_tree_deeper_than_the_inits_stack(runtime, tmp_path):
     # 1900 levels: at 8 KiB of stack a level, a recursive copy overran 8 MiB.
     with deep_tree_rootfs(tmp_path, 1900) as rootfs:
-        out = run_probe(runtime, "cat /deep/" + "d/" * 1900 + "leaf", mutate=with_deep_tmpcopyup(rootfs))
-    assert out == "bottom\n"
+        cid = runtime.new_id()
+        bundle = runtime.bundle(["cat", "/deep/" + "d/" * 1900 + "leaf"], mutate=with_deep_tmpcopyup(rootfs))
+        proc = runtime("run", "-b", bundle, cid, preexec_fn=descriptors_for_a_deep_copy)
+    assert (proc.returncode, proc.stdout) == (0, "bottom\n"), proc.stderr
+
+
+def test_tmpcopyup_deeper_than_the_runtimes_descriptors_fails_cleanly(runtime, tmp_path):
+    with deep_tree_rootfs(tmp_path, 1900) as rootfs:
+        cid = runtime.new_id()
+        bundle = runtime.bundle(["true"], mutate=with_deep_tmpcopyup(rootfs))
+        proc = runtime("create", "-b", bundle, cid,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)))
+    assert proc.returncode == 1
+    assert "/deep: mount (tmpcopyup): openat: too many open files" in proc.stderr, proc.stderr
 
 
 def test_tmpcopyup_refuses_a_tree_deeper_than_a_path_reaches(runtime, tmp_path):
     # Past PATH_MAX / 2 levels no path names the bottom: create fails cleanly.
     with deep_tree_rootfs(tmp_path, 2100) as rootfs:
         cid = runtime.new_id()
-        proc = runtime("create", "-b", runtime.bundle(["true"], mutate=with_deep_tmpcopyup(rootfs)), cid)
+        proc = runtime("create", "-b", runtime.bundle(["true"], mutate=with_deep_tmpcopyup(rootfs)), cid,
+                       preexec_fn=descriptors_for_a_deep_copy)
     assert proc.returncode == 1
     assert "/deep: mount (tmpcopyup): file name too long" in proc.stderr, proc.stderr
 
