@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh qemu-system-x86 linux-image-amd64 podman containerd uidmap
+bash scripts/setup.sh qemu-system-x86 linux-image-amd64 podman containerd uidmap criu
 # virtme-ng drives QEMU: it snapshots the live system as the guest's root and
 # runs one command there; pinned so that the lane boots the same way each time.
 .venv/bin/pip install -q "virtme-ng==1.42"

@@ -29,8 +29,8 @@ POSITIONALS = CONTAINER_ID
 
 
 def criu_options(args, flags):
-    """pyoci.criu.command.Options from the values of flags (CRIU's, as this command has them)."""
-    from pyoci.criu.command import Options
+    """pyoci.criu.options.Options from the values of flags (CRIU's, as this command has them)."""
+    from pyoci.criu.options import Options
 
     return Options(**{flag.dest: getattr(args, flag.dest) for flag in flags})
 

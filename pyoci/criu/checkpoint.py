@@ -10,14 +10,14 @@ processes and `delete` removes the rest, poststop hooks included.  With
 and it goes on.  With --lazy-pages CRIU dumps all but the memory, then
 serves the memory of the frozen container from --page-server's address to
 the restoring side's lazy-pages daemon: checkpoint returns once it is all
-sent.  A container with a terminal is dumped through CRIU's RPC
-(pyoci.criu.rpc), its pty's master left with the console that holds it.
+sent.  CRIU runs through its RPC (pyoci.criu.rpc); a container's pty is
+dumped with its master left with the console that holds it.
 """
 import posix  # not os: see pyoci.core.paths
 
 from pyoci import cgroups
 
-from pyoci.criu import command as criu, rpc as criu_rpc
+from pyoci.criu import options as criu, rpc as criu_rpc
 from pyoci.core import paths
 from pyoci.core.errors import PyociError, WrongState
 from pyoci.criu import externals
@@ -50,17 +50,20 @@ def dump(container, binary, opts):
     # The mounts are not in the state: the bundle's config.json is what
     # create made them from.
     config = load_bundle_config(record["bundle"])
-    if opts.pre_dump:
-        criu.check_feature(binary, "mem_dirty_track", "--pre-dump")
-    if opts.lazy_pages:
-        criu.check_feature(binary, "uffd-noncoop", "--lazy-pages")
     parent = _parent_path(opts)
     criu.make_dir(opts.image_path, "--image-path")
     if opts.work_path:
         criu.make_dir(opts.work_path, "--work-path")
+    needs = {}
+    if opts.pre_dump:
+        needs["mem_track"] = "--pre-dump"
+    if opts.lazy_pages:
+        needs["lazy_pages"] = "--lazy-pages"
+    if needs:
+        criu_rpc.check_features(binary, opts, LOG_FILE, needs)
 
-    args = ["--tree", str(pid), "--root", record["rootfs"]]
-    args += criu.shared_args(opts, LOG_FILE)
+    args = ["--root", record["rootfs"]]
+    args += criu.shared_args(opts)
     freezer = _freezer_dir(record)
     if freezer:
         args += ["--freeze-cgroup", freezer]
@@ -74,9 +77,8 @@ def dump(container, binary, opts):
     if opts.page_server:
         address, port = opts.page_server
         # With --lazy-pages the dump is the page server: CRIU listens there
-        # and serves the memory to the restoring side's lazy-pages daemon (as
-        # CRIU's RPC takes runc's page server then).  Else CRIU sends the
-        # memory to a page server listening there.
+        # and serves the memory to the restoring side's lazy-pages daemon.
+        # Else CRIU sends the memory to a page server listening there.
         if not opts.lazy_pages:
             args.append("--page-server")
         args += ["--address", address, "--port", port]
@@ -89,24 +91,14 @@ def dump(container, binary, opts):
         args += externals.dump_mounts(config, record["bundle"], record["cgroup"]["shown"], hierarchies, pid)
         externals.write_descriptors(opts.image_path, pid)
 
-    action = "pre-dump" if opts.pre_dump else "dump"
-    config_file = criu.config_file(config.get("annotations", {}))
     pass_fds = (opts.status_fd,) if opts.status_fd >= 0 else ()
-    # The pty's master is the console's, outside: only CRIU's RPC dumps the
-    # pty without it.  A pre-dump saves no files.
-    worker = None
-    if (config.get("process") or {}).get("terminal") and not opts.pre_dump:
-        worker = criu_rpc.Worker(binary, args, config_file, pass_fds=pass_fds)
-        proc = worker.proc
-    else:
-        proc = criu.start(binary, action, args, config_file, pass_fds=pass_fds)
+    worker = criu_rpc.Worker(binary, opts, LOG_FILE, args, criu.config_file(config.get("annotations", {})),
+                             pass_fds=pass_fds)
     if opts.status_fd >= 0:
         # CRIU closes its copy once it serves the pages: whoever waits on the
         # other end then sees the end of file, not only when the dump ends.
         posix.close(opts.status_fd)
-    if worker:
-        worker.call(criu_rpc.DUMP, pid=pid)
-    criu.finish(proc, action, paths.join(opts.log_dir, LOG_FILE), worker.said if worker else None)
+    worker.call(criu_rpc.PRE_DUMP if opts.pre_dump else criu_rpc.DUMP, pid=pid)
 
 
 def _parent_path(opts):

@@ -1,37 +1,65 @@
-"""CRIU's RPC, for `checkpoint` and `restore` of a container with a
-terminal (checkpoint/restore; pyoci.criu.command runs CRIU's command line for the
-others).
+"""CRIU's RPC: the one way `checkpoint` and `restore` run CRIU
+(checkpoint/restore, beside create -> start -> delete), as runc runs it.
 
-The pty's master is outside the container (with whoever holds the
-console): CRIU dumps such a pty, and at restore makes it a new master and
-hands that over, only when asked through its RPC (orphan_pts_master).  As
-runc does, pyoci then runs `criu swrk FD`, CRIU serving one request on a
-SOCK_SEQPACKET socketpair end it inherits.  The request carries only what
-has no flag (orphan_pts_master, notify_scripts, the pid to dump, the log
-level); every flag pyoci.criu.command builds goes into a configuration file the
-request names (config_file), which CRIU reads after the request, images
-and work directory and log file included.  The few fields used are
-encoded and decoded here (rpc.proto in CRIU's source has their numbers).
+Each action is a `criu swrk FD`: CRIU serves one request on a
+SOCK_SEQPACKET socketpair end it inherits, telling its steps back as
+notifications on the way.  The request carries what only the RPC has: the
+image and work directories as descriptors of this process (CRIU opens
+them through /proc/PID/fd; 3.17 refuses them as paths), the log's name,
+the pid to dump, a restore as the caller's sibling, a pty whose master is
+outside dumped and its new master handed over (orphan_pts_master), the
+notifications, and the flags that add to a list (LISTS).  Every other flag
+pyoci.criu.options builds goes into a configuration file the request names
+(config_file), which CRIU reads after the request.  The few fields used
+are encoded and decoded here (rpc.proto in CRIU's source has their
+numbers).
 """
 import posix  # not os: see pyoci.core.paths
 import socket
 import tempfile
 
-from pyoci.criu import command as criu
+from pyoci.core import paths
 from pyoci.core.errors import PyociError
+from pyoci.criu import options as criu
 
 # criu_req_type
-DUMP = 1
-RESTORE = 2
-NOTIFY = 6
+DUMP, RESTORE, PRE_DUMP, NOTIFY, FEATURE_CHECK = 1, 2, 4, 6, 9
+ACTION = {DUMP: "dump", RESTORE: "restore", PRE_DUMP: "pre-dump", FEATURE_CHECK: "check"}
 # criu_req
-REQ_TYPE, REQ_OPTS, REQ_NOTIFY_SUCCESS = 1, 2, 3
+REQ_TYPE, REQ_OPTS, REQ_NOTIFY_SUCCESS, REQ_FEATURES = 1, 2, 3, 5
 # criu_opts
-IMAGES_DIR_FD, PID, LOG_LEVEL, NOTIFY_SCRIPTS, ORPHAN_PTS_MASTER, CONFIG_FILE = 1, 2, 9, 12, 50, 51
+(IMAGES_DIR_FD, PID, LOG_LEVEL, LOG_FILE, NOTIFY_SCRIPTS, WORK_DIR_FD, CG_ROOT, RST_SIBLING, INHERIT_FD,
+ EXTERNAL, JOIN_NS, ORPHAN_PTS_MASTER, CONFIG_FILE) = 1, 2, 9, 10, 12, 17, 25, 26, 27, 37, 39, 50, 51
 # criu_resp
-RESP_TYPE, RESP_SUCCESS, RESP_NOTIFY, RESP_CR_ERRMSG = 1, 2, 5, 9
+RESP_TYPE, RESP_SUCCESS, RESP_RESTORE, RESP_NOTIFY, RESP_FEATURES, RESP_CR_ERRMSG = 1, 2, 4, 5, 8, 9
+# criu_restore_resp
+RESTORED_PID = 1
 # criu_notify
 NOTIFY_SCRIPT, NOTIFY_PID = 1, 2
+# criu_features
+FEATURES = {"mem_track": 1, "lazy_pages": 2}
+
+
+def _inherit_fd(value):  # fd[N]:KEY -> inherit_fd {key = 1, fd = 2}
+    fd, _, key = value.partition(":")
+    return encode([(1, key), (2, int(fd[3:-1]))])
+
+
+def _join_ns(value):  # NS:PATH -> join_namespace {ns = 1, ns_file = 2}
+    ns, _, path = value.partition(":")
+    return encode([(1, ns), (2, path)])
+
+
+def _cg_root(value):  # [CONTROLLERS:]PATH -> cgroup_root {ctrl = 1, path = 2}
+    ctrl, _, path = value.rpartition(":")
+    return encode(([(1, ctrl)] if ctrl else []) + [(2, path)])
+
+
+# Flags that add to a list go in the request, each as its repeated field:
+# CRIU 3.17 reads the configuration file twice, and would take them twice
+# (an inherited fd twice is a restore that fails: the first closes it).
+LISTS = {"--external": (EXTERNAL, str), "--inherit-fd": (INHERIT_FD, _inherit_fd),
+         "--join-ns": (JOIN_NS, _join_ns), "--cgroup-root": (CG_ROOT, _cg_root)}
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5  # protobuf wire types
 FIXED_SIZE = {FIXED64: 8, FIXED32: 4}
@@ -104,6 +132,21 @@ def _first(fields, number, default):
     return fields.get(number, [default])[0]
 
 
+def split_lists(args):
+    """(the request's fields for the LISTS flags among args, the other args)."""
+    fields, rest = [], []
+    at = 0
+    while at < len(args):
+        if args[at] in LISTS:
+            number, encoder = LISTS[args[at]]
+            fields.append((number, encoder(args[at + 1])))
+            at += 2
+        else:
+            rest.append(args[at])
+            at += 1
+    return fields, rest
+
+
 def config_text(args, config=None):
     """args (long flags, each followed by its values) as a CRIU
     configuration file: a flag a line, without its dashes, its value
@@ -127,58 +170,107 @@ def config_text(args, config=None):
         # CRIU takes a quoted value up to the next quote not after a
         # backslash, backslash kept: these have no way through.
         if '"' in arg or "\n" in arg or arg.endswith("\\"):
-            raise PyociError(f"{flag} {arg!r}: with process.terminal CRIU takes its flags from a configuration "
-                             "file, which cannot hold a value with a quote, a newline or a final backslash")
+            raise PyociError(f"{flag} {arg!r}: CRIU takes its flags from a configuration file, which cannot "
+                             "hold a value with a quote, a newline or a final backslash")
         lines[-1] += f' "{arg}"'
     return "\n".join(lines) + "\n"
 
 
-class Worker:
-    """`criu swrk`, given args (and the user's configuration file) as the
-    configuration file of its one request."""
+def popen(argv, pass_fds=(), preexec_fn=None):
+    """CRIU's process; a preexec_fn that failed (it said why on stderr) as
+    an error of pyoci's, where subprocess raises one of its own."""
+    import subprocess
 
-    def __init__(self, binary, args, config=None, pass_fds=(), preexec_fn=None):
-        fd, self.config_path = tempfile.mkstemp(prefix="pyoci-criu-", suffix=".conf")
+    try:
+        return subprocess.Popen(argv, pass_fds=pass_fds, preexec_fn=preexec_fn)
+    except subprocess.SubprocessError as e:
+        raise PyociError(f"{argv[0]} could not be started: {e}") from None
+
+
+def _open_dir(path, flag):
+    try:
+        return posix.open(path, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+    except OSError as e:
+        raise PyociError(f"{flag}: {path}: {posix.strerror(e.errno).lower()}") from None
+
+
+class Worker:
+    """`criu swrk`, started for one request about opts's images: args (long
+    flags with their values) are its fields (LISTS) and its configuration
+    file, after the user's configuration file config; log_file is its
+    log's name in the work directory."""
+
+    def __init__(self, binary, opts, log_file, args=(), config=None, pass_fds=(), preexec_fn=None):
+        self.log_path = paths.join(opts.log_dir, log_file)
+        self.dir_fds = [_open_dir(opts.image_path, "--image-path")]
+        self.sock = self.config_path = None
         try:
+            if opts.work_path:
+                self.dir_fds.append(_open_dir(opts.work_path, "--work-path"))
+            # orphan_pts_master as runc asks it, always: a pty whose master
+            # is outside (the console's) is dumped, and restored with a new
+            # master handed over.
+            self.request = [(IMAGES_DIR_FD, self.dir_fds[0]), (LOG_LEVEL, criu.LOG_LEVEL), (LOG_FILE, log_file),
+                            (ORPHAN_PTS_MASTER, True)]
+            if opts.work_path:
+                self.request.append((WORK_DIR_FD, self.dir_fds[1]))
+            lists, args = split_lists(list(args))
+            self.request += lists
+            fd, self.config_path = tempfile.mkstemp(prefix="pyoci-criu-", suffix=".conf")
             with open(fd, "w") as f:
                 f.write(config_text(args, config))
+            self.request.append((CONFIG_FILE, self.config_path))
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             with theirs:  # only CRIU's: its exit is then the end of ours
                 try:
-                    self.proc = criu.popen([binary, "swrk", str(theirs.fileno())],
-                                           (*pass_fds, theirs.fileno()), preexec_fn)
+                    self.proc = popen([binary, "swrk", str(theirs.fileno())], (*pass_fds, theirs.fileno()),
+                                      preexec_fn)
                 except BaseException:
                     ours.close()
                     raise
+            self.sock = ours
         except BaseException:
-            posix.unlink(self.config_path)
+            self._release()
             raise
-        self.sock = ours
-        self.said = None  # CRIU's first error, as its failed answer says it
 
-    def call(self, req_type, pid=None, notify=None):
+    def _release(self):
+        for fd in self.dir_fds:
+            posix.close(fd)
+        self.dir_fds = []
+        if self.sock:
+            self.sock.close()
+        if self.config_path:
+            posix.unlink(self.config_path)
+            self.config_path = None
+
+    def call(self, req_type, pid=None, sibling=False, notify=None, features=()):
         """Send the request, answer CRIU's notifications until it answers
-        the request, and wait for it to exit.  notify(script, pid, fds) is
-        called for each (the fds are its to close); its error is returned,
-        CRIU having been told that the script failed."""
-        opts = [(IMAGES_DIR_FD, -1),  # required; -1: images-dir in the configuration file names it
-                (LOG_LEVEL, criu.LOG_LEVEL), (ORPHAN_PTS_MASTER, True), (CONFIG_FILE, self.config_path)]
+        it, wait for CRIU to exit, and return its answer's fields.
+        notify(script, pid, fds) is called for each notification (the fds
+        are its to close); its error is raised once CRIU, told that the
+        script failed, has exited.  A failure of CRIU's is an error that
+        quotes its log."""
+        opts = list(self.request)
         if pid is not None:
             opts.append((PID, pid))
+        if sibling:
+            opts.append((RST_SIBLING, True))
         if notify:
             opts.append((NOTIFY_SCRIPTS, True))
+        req = [(REQ_TYPE, req_type), (REQ_OPTS, encode(opts))]
+        if features:
+            req.append((REQ_FEATURES, encode([(FEATURES[name], True) for name in features])))
         failure = None
-        answered = False
+        answer = {}
         try:
-            self.sock.send(encode([(REQ_TYPE, req_type), (REQ_OPTS, encode(opts))]))
+            self.sock.send(encode(req))
             while True:
                 data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_MESSAGE, 1)
                 if not data:  # CRIU exited without an answer: its log says why
                     break
                 resp = decode(data)
                 if _first(resp, RESP_TYPE, 0) != NOTIFY:
-                    if not _first(resp, RESP_SUCCESS, 0):
-                        self.said = _first(resp, RESP_CR_ERRMSG, b"").decode(errors="replace") or None
+                    answer = resp
                     break
                 note = decode(_first(resp, RESP_NOTIFY, b""))
                 if notify and failure is None:
@@ -190,11 +282,37 @@ class Worker:
                     for fd in fds:
                         posix.close(fd)
                 self.sock.send(encode([(REQ_TYPE, NOTIFY), (REQ_NOTIFY_SUCCESS, failure is None)]))
-            answered = True
         finally:
-            self.sock.close()
-            posix.unlink(self.config_path)
-            if not answered and self.proc.poll() is None:  # interrupted: CRIU must not go on alone
-                self.proc.kill()
-            self.proc.wait()
-        return failure
+            self._release()
+            if not answer and failure is None and self.proc.poll() is None:
+                self.proc.kill()  # interrupted: CRIU must not go on alone
+            status = self.proc.wait()
+        if failure:
+            raise failure
+        if status != 0 or not _first(answer, RESP_SUCCESS, 0):
+            raise PyociError(f"criu {ACTION[req_type]} failed: {self._why(answer)} (log: {self.log_path})")
+        return answer
+
+    def _why(self, answer):
+        """CRIU's first errors from its log or, where the log has none (CRIU
+        failed before it opened it), from its answer."""
+        words = criu.log_excerpt(self.log_path)
+        said = _first(answer, RESP_CR_ERRMSG, b"").decode(errors="replace")
+        if said and words in ("", criu.NO_LOG):
+            words = "; ".join(criu.error_words([said])) or said
+        return words or "no error in the log"
+
+
+def check_features(binary, opts, log_file, wanted):
+    """CRIU's FEATURE_CHECK for flags that need what a kernel may lack:
+    wanted maps a feature (FEATURES) to the flag that needs it."""
+    answer = Worker(binary, opts, log_file).call(FEATURE_CHECK, features=wanted)
+    found = decode(_first(answer, RESP_FEATURES, b""))
+    missing = [flag for name, flag in wanted.items() if not _first(found, FEATURES[name], 0)]
+    if missing:
+        raise PyociError(f"{', '.join(missing)}: CRIU cannot do it here (its feature check says no)")
+
+
+def restored_pid(answer):
+    """The restored tree's root, as CRIU's answer to RESTORE names it."""
+    return _first(decode(_first(answer, RESP_RESTORE, b"")), RESTORED_PID, 0)

@@ -1,13 +1,9 @@
-"""Running CRIU for `checkpoint` and `restore` (beside create -> start ->
-delete; no other command imports this module).
-
-pyoci builds CRIU's documented command line (criu dump, pre-dump,
-restore).  A container with a terminal is dumped and restored through
-CRIU's RPC instead (pyoci.criu.rpc), which alone hands a restored pty's
-new master over: the same options reach CRIU there as a configuration
-file.  The binary is the global --criu's (default: criu on PATH).  A CRIU
-failure becomes an error that quotes CRIU's own words from its log, and
-names the log.
+"""What `checkpoint` and `restore` tell CRIU (beside create -> start ->
+delete; no other command imports this module): runc's CRIU flags checked,
+the options they become, in CRIU's long-flag form (pyoci.criu.rpc hands
+them to CRIU as a configuration file), and CRIU's log read back, so that
+a failure quotes CRIU's own words.  The binary is the global --criu's
+(default: criu on PATH).
 """
 import fcntl
 import posix  # not os: see pyoci.core.paths
@@ -24,8 +20,7 @@ EMPTY_NS = ("network",)
 # skips a configuration file that does not exist.
 RUNC_CONFIG_FILE = "/etc/criu/runc.conf"
 CONFIG_ANNOTATION = "org.criu.config"
-# CRIU's log level (4: debug, as runc asks): a flag on the command line, over
-# RPC a field of the request, which overrides a configuration file's.
+# CRIU's log level (4: debug, as runc asks), a field of the RPC request.
 LOG_LEVEL = 4
 # CRIU logs this as an error on hosts without CAP_SYS_RESOURCE and goes on:
 # quoting it would hide the line that made it fail.
@@ -96,17 +91,15 @@ def find_binary(name):
     return path
 
 
-def shared_args(opts, log_file):
+def shared_args(opts):
     """The flags dump and restore take alike.  Long options only, here and
     in every flag CRIU gets: pyoci.criu.rpc writes them as a configuration
-    file, which knows no short ones."""
+    file, which knows no short ones.  The image and work directories and
+    the log are the RPC request's (pyoci.criu.rpc)."""
     # The network namespace is always left empty, as runc does: engines
     # configure it (hooks, CNI), not the runtime; restore brings its loopback
     # up as create does.
-    args = ["--images-dir", opts.image_path, "--log-file", log_file, f"--verbosity={LOG_LEVEL}",
-            f"--manage-cgroups={opts.manage_cgroups_mode}", "--empty-ns", "net"]
-    if opts.work_path:
-        args += ["--work-dir", opts.work_path]
+    args = [f"--manage-cgroups={opts.manage_cgroups_mode}", "--empty-ns", "net"]
     for flag, wanted in (("--tcp-established", opts.tcp_established), ("--ext-unix-sk", opts.ext_unix_sk),
                          ("--shell-job", opts.shell_job), ("--file-locks", opts.file_locks),
                          ("--auto-dedup", opts.auto_dedup), ("--lazy-pages", opts.lazy_pages)):
@@ -128,47 +121,6 @@ def make_dir(path, flag):
         raise PyociError(f"{flag}: {path}: not a directory") from None
     except OSError as e:
         raise PyociError(f"{flag}: {path}: {posix.strerror(e.errno).lower()}") from None
-
-
-def check_feature(binary, feature, flag):
-    """`criu check --feature`, for flags that need what a kernel may lack."""
-    import subprocess
-
-    proc = subprocess.run([binary, "check", "--feature", feature], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if proc.returncode != 0:
-        said = "; ".join(line.strip() for line in proc.stdout.splitlines() if line.strip())
-        raise PyociError(f"{flag}: CRIU cannot do it here: criu check --feature {feature}: {said or 'failed'}")
-
-
-def start(binary, action, args, config=None, pass_fds=(), preexec_fn=None):
-    """CRIU running `action`, with pyoci's stdio (restore hands it on);
-    config is the user's configuration file, read before args."""
-    if config:
-        args = [*args, "--config", config]
-    return popen([binary, action, *args], pass_fds, preexec_fn)
-
-
-def popen(argv, pass_fds=(), preexec_fn=None):
-    """CRIU's process; a preexec_fn that failed (it said why on stderr) as
-    an error of pyoci's, where subprocess raises one of its own."""
-    import subprocess
-
-    try:
-        return subprocess.Popen(argv, pass_fds=pass_fds, preexec_fn=preexec_fn)
-    except subprocess.SubprocessError as e:
-        raise PyociError(f"{argv[0]} could not be started: {e}") from None
-
-
-def finish(proc, action, log_path, said=None):
-    """Wait for CRIU; its failure as an error quoting its log or, where the
-    log has no error (CRIU failed before it opened it), the error its RPC
-    answer said."""
-    if proc.wait() != 0:
-        words = log_excerpt(log_path)
-        if said and words in ("", NO_LOG):
-            words = "; ".join(error_words([said])) or words
-        raise PyociError(f"criu {action} failed: {words or 'no error in the log'} (log: {log_path})")
 
 
 def log_excerpt(log_path, most=3):
