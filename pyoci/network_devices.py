@@ -11,15 +11,13 @@ and destroys a virtual one, and the spec forbids the runtime to interfere.
 pyroute2 is imported here only, for the configs that ask for devices: its
 import is a cost no other create should pay (see bench/README.md).
 """
+import errno
 import posix  # not os: see pyoci.core.paths
 
+from pyoci._constants import IFA_F_PERMANENT, RT_SCOPE_UNIVERSE
 from pyoci.launch import native
 from pyoci.core.errors import ConfigError, PyociError
 from pyoci.plan.namespaces import FLAGS, namespace_types
-
-EEXIST = 17
-IFA_F_PERMANENT = 0x80
-RT_SCOPE_UNIVERSE = 0
 
 
 def check_devices(config):
@@ -58,7 +56,7 @@ def move_devices(devices, pid):
                 try:
                     host.link("set", index=index, net_ns_fd=target, ifname=name)
                 except NetlinkError as e:
-                    if e.code == EEXIST:
+                    if e.code == errno.EEXIST:
                         raise PyociError(f"{field}: the container's network namespace already has a device "
                                          f"named {name}") from None
                     raise PyociError(f"{field}: moving it into the container: {_reason(e)}") from None

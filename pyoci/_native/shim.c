@@ -37,6 +37,10 @@
  * static or mmap'd buffers; every string the child needs was built by
  * Python before.
  */
+/* Every constant and kernel structure comes from the headers, none is
+ * copied here: glibc 2.36 and the Linux 6.1 UAPI headers (Debian 12's) have
+ * them all, and older ones fail the build, the compiler naming what they
+ * lack. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -71,48 +75,11 @@
 #include <linux/filter.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP: glibc has neither */
 #include <linux/seccomp.h>
 
 #include "shim.h"
 #include "ops.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-/* linux/mount.h's, which clashes with sys/mount.h here */
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#endif
-#ifndef FSOPEN_CLOEXEC
-#define FSOPEN_CLOEXEC 0x00000001
-#define FSMOUNT_CLOEXEC 0x00000001
-#endif
-#ifndef FSCONFIG_SET_STRING
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_CMD_CREATE 6
-#endif
-
-/* struct mount_attr from linux/mount.h, which clashes with sys/mount.h here. */
-struct shim_mount_attr {
-    uint64_t attr_set;
-    uint64_t attr_clr;
-    uint64_t propagation;
-    uint64_t userns_fd;
-};
 
 static int report_fd = -1;        /* where errors go: sync socket, later the start connection */
 static int rootfd = -1;           /* O_PATH fd of the rootfs, for resolving mount targets */
@@ -751,7 +718,7 @@ static int on_mounted(const struct pyoci_step *st)
         return remount(target, (unsigned long)OP_REMOUNT_FLAGS(st));
     if (st->op == PYOCI_OP_PROPAGATE)
         return mount(NULL, target, NULL, (unsigned long)OP_PROPAGATE_FLAGS(st), NULL) < 0 ? failed("mount") : 0;
-    struct shim_mount_attr attr;
+    struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = OP_SETATTR_ATTR_SET(st);
     attr.attr_clr = OP_SETATTR_ATTR_CLR(st);
@@ -1006,7 +973,7 @@ static int mask_path(const char *path)
 static int readonly_path(const char *path)
 {
     struct stat sb;
-    struct shim_mount_attr attr;
+    struct mount_attr attr;
     cleanup_close int target = open_mask_target(path, &sb);
     if (target < 0)
         return errno == ENOENT ? 0 : -1;
@@ -1608,7 +1575,7 @@ int pyoci_idmapped_tree(const char *source, const char *uid_map, const char *gid
                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
     if (tree < 0)
         return -errno;
-    struct shim_mount_attr attr;
+    struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP;
     attr.userns_fd = (uint64_t)userns;
@@ -1623,18 +1590,6 @@ int pyoci_setns(int fd, int nstype)
     return setns(fd, nstype);
 }
 
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-#define PYOCI_CLONE_INTO_CGROUP 0x200000000ULL
-
-/* clone3's arguments up to the cgroup field (CLONE_ARGS_SIZE_VER2, Linux
- * 5.7), declared here so that older headers build it too. */
-struct pyoci_clone_args {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
-        cgroup;
-};
-
 /* The child is born in the container's cgroup2 cgroup when cgroup_fd is
  * set: no migration afterwards, so no wait for the write side of the
  * kernel's cgroup_threadgroup_rwsem (an RCU grace period on the first one),
@@ -1646,9 +1601,9 @@ int pyoci_spawn(struct pyoci_launch *l)
     pid_t pid = -1;
     l->in_cgroup = 0;
     if (l->cgroup_fd >= 0) {
-        struct pyoci_clone_args args;
+        struct clone_args args;
         memset(&args, 0, sizeof args);
-        args.flags = (uint64_t)(unsigned int)l->clone_flags | PYOCI_CLONE_INTO_CGROUP;
+        args.flags = (uint64_t)(unsigned int)l->clone_flags | CLONE_INTO_CGROUP;
         args.exit_signal = SIGCHLD;
         args.cgroup = (uint64_t)l->cgroup_fd;
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);

@@ -15,22 +15,23 @@ matching allow rule takes its accesses out (none left: allow), a matching
 deny rule that names one of them denies.  Accesses no rule decided are
 denied.
 """
+from pyoci._constants import (BPF_ALU64, BPF_AND, BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE,
+                              BPF_DEVCG_DEV_BLOCK as DEV_BLOCK, BPF_DEVCG_DEV_CHAR as DEV_CHAR, BPF_EXIT, BPF_JEQ,
+                              BPF_JMP, BPF_JNE, BPF_K, BPF_LDX, BPF_MEM, BPF_MOV, BPF_RSH, BPF_W, BPF_X)
 from pyoci.core.errors import ConfigError
 
-# linux/bpf.h
-DEV_BLOCK, DEV_CHAR = 1, 2
-ACCESS = {"m": 1, "r": 2, "w": 4}
-ALL_ACCESS = 7
+ACCESS = {"m": BPF_DEVCG_ACC_MKNOD, "r": BPF_DEVCG_ACC_READ, "w": BPF_DEVCG_ACC_WRITE}
+ALL_ACCESS = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE
 
 # eBPF opcodes (class | size/op | source)
-LDX_W = 0x61    # dst = *(u32 *)(src + off)
-AND_K = 0x57    # dst &= imm
-RSH_K = 0x77    # dst >>= imm
-MOV_K = 0xB7    # dst = imm
-MOV_X = 0xBF    # dst = src
-JEQ_K = 0x15    # if dst == imm: pc += off
-JNE_K = 0x55    # if dst != imm: pc += off
-EXIT = 0x95
+LDX_W = BPF_LDX | BPF_W | BPF_MEM    # dst = *(u32 *)(src + off)
+AND_K = BPF_ALU64 | BPF_AND | BPF_K  # dst &= imm
+RSH_K = BPF_ALU64 | BPF_RSH | BPF_K  # dst >>= imm
+MOV_K = BPF_ALU64 | BPF_MOV | BPF_K  # dst = imm
+MOV_X = BPF_ALU64 | BPF_MOV | BPF_X  # dst = src
+JEQ_K = BPF_JMP | BPF_JEQ | BPF_K    # if dst == imm: pc += off
+JNE_K = BPF_JMP | BPF_JNE | BPF_K    # if dst != imm: pc += off
+EXIT = BPF_JMP | BPF_EXIT
 
 
 def insn(code, dst=0, src=0, off=0, imm=0):

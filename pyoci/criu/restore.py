@@ -20,6 +20,7 @@ A failure is undone as a failed create is.
 import posix  # not os: see pyoci.core.paths
 
 from pyoci import cgroups
+from pyoci._constants import IFF_RUNNING, IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS
 
 from pyoci.criu import options as criu, rpc as criu_rpc
 from pyoci.core import paths
@@ -32,11 +33,6 @@ from pyoci.runtime.create import Creation, Options, create
 from pyoci.runtime.run import wait_then_delete
 
 LOG_FILE = "restore.log"
-
-SIOCGIFFLAGS = 0x8913
-SIOCSIFFLAGS = 0x8914
-IFF_UP = 0x1
-IFF_RUNNING = 0x40
 
 
 class RestoreOptions(Options):

@@ -7,25 +7,12 @@ runc orders them: a real-time policy needs CAP_SYS_NICE, the real-time I/O
 class CAP_SYS_ADMIN.  Values the kernel refuses fail the step, and the
 error names the field.
 """
+from pyoci._constants import (IOPRIO_CLASS_SHIFT, IOPRIO_CLASSES, MEMORY_POLICY_FLAGS, MEMORY_POLICY_MODES,
+                              PERSONALITY_DOMAINS, SCHED_FLAGS, SCHED_POLICIES)
 from pyoci.core.errors import ConfigError
 
-SCHED_POLICIES = {"SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
-                  "SCHED_IDLE": 5, "SCHED_DEADLINE": 6}
-SCHED_FLAGS = {"SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
-               "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
-               "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40}
 # struct sched_attr up to sched_period (SCHED_ATTR_SIZE_VER0): the spec has no utilization clamps.
 SCHED_ATTR_FORMAT = "<IIQiIQQQ"
-
-IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
-IOPRIO_CLASS_SHIFT = 13
-
-PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
-
-MEMORY_POLICY_MODES = {"MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3,
-                       "MPOL_LOCAL": 4, "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6}
-MEMORY_POLICY_FLAGS = {"MPOL_F_NUMA_BALANCING": 1 << 13, "MPOL_F_RELATIVE_NODES": 1 << 14,
-                       "MPOL_F_STATIC_NODES": 1 << 15}
 
 
 def parse_list(text, field):

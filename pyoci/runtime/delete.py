@@ -12,14 +12,13 @@ processes and cgroups it names, the directory, and so the id.
 """
 import posix  # not os: see pyoci.core.paths
 import time
+from _signal import SIGKILL  # not signal: see pyoci.runtime.kill
 
 from pyoci import cgroups
 from pyoci.launch import steps
 from pyoci.runtime import members
 from pyoci.core.errors import NotFound, WrongState
 from pyoci.state import Container, Damaged, Unfinished
-
-SIGKILL = 9
 
 
 def wait_gone(container, timeout=10.0):

@@ -9,6 +9,7 @@ through the setuid newuidmap/newgidmap (Debian package uidmap), which allow
 the ranges /etc/subuid and /etc/subgid give the user.  As runc does: the
 direct write first, the helper when the kernel says EPERM.
 """
+import errno
 import posix  # not os: see pyoci.core.paths
 
 from pyoci import rootless
@@ -20,7 +21,6 @@ from pyoci.plan.namespaces import setgroups_allowed
 # file, its config field, the plan's attribute, the helper for an unprivileged caller
 FILES = (("uid_map", "linux.uidMappings", "uid_mappings", "newuidmap"),
          ("gid_map", "linux.gidMappings", "gid_mappings", "newgidmap"))
-EPERM = 1
 
 
 def own_id_only(mappings, own_id):
@@ -65,7 +65,7 @@ def write_id_maps(pid, plan):
             _write(pid, name, id_map_text(mappings))
         except OSError as e:
             # EPERM: more than the caller's own id, which only the helper may map.
-            if e.errno != EPERM or posix.geteuid() == 0:
+            if e.errno != errno.EPERM or posix.geteuid() == 0:
                 raise PyociError(f"{field}: writing {name}: {posix.strerror(e.errno).lower()}") from None
             _run_helper(helper, pid, mappings, field)
 

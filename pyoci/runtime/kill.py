@@ -15,8 +15,6 @@ import posix  # not os: see pyoci.core.paths
 from pyoci.core.errors import PyociError, WrongState
 from pyoci.state import Container
 
-SIGKILL = 9
-
 
 def cgroup_pids(container):
     """The container's processes in its cgroups (pyoci.runtime.members):
@@ -27,7 +25,7 @@ def cgroup_pids(container):
 
 
 def signal_container(container, sig, all_processes=False):
-    if all_processes and sig == SIGKILL:
+    if all_processes and sig == signal.SIGKILL:
         from pyoci.runtime.members import owns_cgroup
 
         if owns_cgroup(container.record.get("cgroup", {})):
@@ -53,7 +51,7 @@ def kill(root, container_id, sig, all_processes=False):
     if status == "stopped" and not (all_processes and cgroup_pids(container)):
         raise WrongState("container not running")
     signal_container(container, sig, all_processes)
-    if status == "paused" and sig == SIGKILL:
+    if status == "paused" and sig == signal.SIGKILL:
         # A frozen (cgroup v1) process acts on SIGKILL only once thawed, and
         # engines wait for the kill to end it: thaw, as runc does.
         from pyoci.cgroups.freezer import thaw

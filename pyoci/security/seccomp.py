@@ -12,31 +12,18 @@ with SECCOMP_FILTER_FLAG_NEW_LISTENER while `create` still runs, and create
 sends the notify fd and the container process state to the seccomp agent
 listening there (pyoci.runtime.create).
 """
+import errno
 import posix  # not os: see pyoci.core.paths
 
+from pyoci._constants import (BPF_MAXINSNS, SECCOMP_ACTIONS, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FLAGS,
+                              SECCOMP_OPERATORS)
 from pyoci.core.errors import ConfigError
 
-ERRNO_EPERM = 1
-
-ACTIONS = {
-    "SCMP_ACT_KILL": 0x00000000,
-    "SCMP_ACT_KILL_THREAD": 0x00000000,
-    "SCMP_ACT_KILL_PROCESS": 0x80000000,
-    "SCMP_ACT_TRAP": 0x00030000,
-    "SCMP_ACT_ERRNO": 0x00050000,
-    "SCMP_ACT_TRACE": 0x7FF00000,
-    "SCMP_ACT_LOG": 0x7FFC0000,
-    "SCMP_ACT_ALLOW": 0x7FFF0000,
-    "SCMP_ACT_NOTIFY": 0x7FC00000,
-}
-OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
-             "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
-FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2,
-         "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32}
-NEW_LISTENER = 8  # SECCOMP_FILTER_FLAG_NEW_LISTENER: the kernel returns the notify fd
-# BPF_MAXINSNS: the kernel loads no longer filter (EINVAL, which would not
-# say why), and struct sock_fprog counts them in an unsigned short.
-MAX_INSTRUCTIONS = 4096
+ACTIONS, OPERATORS, FLAGS = SECCOMP_ACTIONS, SECCOMP_OPERATORS, SECCOMP_FLAGS
+NEW_LISTENER = SECCOMP_FILTER_FLAG_NEW_LISTENER  # the kernel returns the notify fd
+# The kernel loads no longer filter (EINVAL, which would not say why), and
+# struct sock_fprog counts them in an unsigned short.
+MAX_INSTRUCTIONS = BPF_MAXINSNS
 
 
 def libseccomp_arch(name):
@@ -50,7 +37,7 @@ def action_value(name, errno_ret, field, errno_field):
         raise ConfigError(f"{field}: unknown seccomp action {name!r}")
     value = ACTIONS[name]
     if name in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
-        value |= (ERRNO_EPERM if errno_ret is None and name == "SCMP_ACT_ERRNO" else errno_ret or 0) & 0xFFFF
+        value |= (errno.EPERM if errno_ret is None and name == "SCMP_ACT_ERRNO" else errno_ret or 0) & 0xFFFF
     elif errno_ret is not None:  # the spec: an action without an errno must fail, not drop it
         raise ConfigError(f"{errno_field}: {name} returns no errno (only SCMP_ACT_ERRNO and SCMP_ACT_TRACE do)")
     return value
