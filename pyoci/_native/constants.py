@@ -12,7 +12,7 @@ import os
 import subprocess
 import tempfile
 
-HEADERS = ("net/if.h", "sys/personality.h", "sys/resource.h", "seccomp.h", "linux/bpf.h",
+HEADERS = ("errno.h", "net/if.h", "sys/personality.h", "sys/resource.h", "seccomp.h", "linux/bpf.h",
            "linux/if_addr.h", "linux/ioprio.h", "linux/mempolicy.h", "linux/mount.h", "linux/nsfs.h",
            "linux/rtnetlink.h", "linux/sched.h", "linux/seccomp.h", "linux/sockios.h")
 
@@ -31,6 +31,8 @@ SCALARS = {
     **_same("ATTR_", ("RDONLY", "NOSUID", "NODEV", "NOEXEC", "_ATIME", "RELATIME", "NOATIME", "STRICTATIME",
                       "NODIRATIME", "NOSYMFOLLOW"), "MOUNT_ATTR_"),
     "NS_GET_NSTYPE": "NS_GET_NSTYPE",  # the ioctl that tells a namespace fd's type
+    # what the shim's socket calls return (negated), without importing errno on every command
+    "EINTR": "EINTR", "EMSGSIZE": "EMSGSIZE",
     "IOPRIO_CLASS_SHIFT": "IOPRIO_CLASS_SHIFT",
     # the eBPF instructions of the cgroup v2 device program
     **_same("BPF_", ("LDX", "W", "MEM", "ALU64", "AND", "RSH", "MOV", "K", "X", "JMP", "JEQ", "JNE", "EXIT",

@@ -43,6 +43,7 @@ COMMANDS = {
     "features": "features",
 }
 
+
 class Flag:
     def __init__(self, names, dest, takes=None, default=None, help="", metavar="VALUE"):
         self.names = names if isinstance(names, tuple) else (names,)

@@ -2,8 +2,9 @@
 (checkpoint/restore, beside create -> start -> delete), as runc runs it.
 
 Each action is a `criu swrk FD`: CRIU serves one request on a
-SOCK_SEQPACKET socketpair end it inherits, telling its steps back as
-notifications on the way.  The request carries what only the RPC has: the
+SOCK_SEQPACKET socketpair end it inherits (made and read through the shim,
+as the sync channel is), telling its steps back as notifications on the
+way.  The request carries what only the RPC has: the
 image and work directories as descriptors of this process (CRIU opens
 them through /proc/PID/fd; 3.17 refuses them as paths), the log's name,
 the pid to dump, a restore as the caller's sibling, a pty whose master is
@@ -15,12 +16,12 @@ are encoded and decoded here (rpc.proto in CRIU's source has their
 numbers).
 """
 import posix  # not os: see pyoci.core.paths
-import socket
 import tempfile
 
 from pyoci.core import paths
 from pyoci.core.errors import PyociError
 from pyoci.criu import options as criu
+from pyoci.launch import native
 
 # criu_req_type
 DUMP, RESTORE, PRE_DUMP, NOTIFY, FEATURE_CHECK = 1, 2, 4, 6, 9
@@ -220,14 +221,14 @@ class Worker:
             with open(fd, "w") as f:
                 f.write(config_text(args, config))
             self.request.append((CONFIG_FILE, self.config_path))
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            with theirs:  # only CRIU's: its exit is then the end of ours
-                try:
-                    self.proc = popen([binary, "swrk", str(theirs.fileno())], (*pass_fds, theirs.fileno()),
-                                      preexec_fn)
-                except BaseException:
-                    ours.close()
-                    raise
+            ours, theirs = native.socket_pair()  # the shim's, as the sync channel's
+            try:
+                self.proc = popen([binary, "swrk", str(theirs)], (*pass_fds, theirs), preexec_fn)
+            except BaseException:
+                posix.close(ours)
+                raise
+            finally:  # only CRIU's: its exit is then the end of ours
+                posix.close(theirs)
             self.sock = ours
         except BaseException:
             self._release()
@@ -237,8 +238,9 @@ class Worker:
         for fd in self.dir_fds:
             posix.close(fd)
         self.dir_fds = []
-        if self.sock:
-            self.sock.close()
+        if self.sock is not None:
+            posix.close(self.sock)
+            self.sock = None
         if self.config_path:
             posix.unlink(self.config_path)
             self.config_path = None
@@ -263,11 +265,15 @@ class Worker:
         failure = None
         answer = {}
         try:
-            self.sock.send(encode(req))
+            posix.write(self.sock, encode(req))
             while True:
-                data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_MESSAGE, 1)
+                data, fds = native.receive(self.sock, MAX_MESSAGE + 1)
                 if not data:  # CRIU exited without an answer: its log says why
                     break
+                if len(data) > MAX_MESSAGE:
+                    for fd in fds:
+                        posix.close(fd)
+                    raise PyociError(f"CRIU's RPC: a message longer than {MAX_MESSAGE} bytes")
                 resp = decode(data)
                 if _first(resp, RESP_TYPE, 0) != NOTIFY:
                     answer = resp
@@ -281,7 +287,7 @@ class Worker:
                 else:
                     for fd in fds:
                         posix.close(fd)
-                self.sock.send(encode([(REQ_TYPE, NOTIFY), (REQ_NOTIFY_SUCCESS, failure is None)]))
+                posix.write(self.sock, encode([(REQ_TYPE, NOTIFY), (REQ_NOTIFY_SUCCESS, failure is None)]))
         finally:
             self._release()
             if not answer and failure is None and self.proc.poll() is None:

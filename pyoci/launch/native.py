@@ -9,12 +9,12 @@ receives what the child sends back, and pyoci.launch.sync decodes it.
 import posix  # not os: see pyoci.core.paths
 import sys
 
+from pyoci._constants import EINTR, EMSGSIZE
 from pyoci.launch import sync
 from pyoci._native._shim import ffi, lib
 from pyoci.core.errors import PyociError
 from pyoci.plan import ops
 
-EINTR, EMSGSIZE = 4, 90  # errno's, without importing it on every command
 # Paths reach pyoci decoded as os.fsdecode decodes (argv, readlink, mountinfo):
 # encoded back the same way, a name that is not UTF-8 is the one the kernel gave.
 FS_ENCODING = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
@@ -194,22 +194,29 @@ def connect(name):
     return _checked(lib.pyoci_connect(name.encode()), name)
 
 
-def read_message(fd):
-    """The child's next message on the sync socket (pyoci.launch.sync.Message), or
-    None once it has gone away; ProtocolError for a packet that is not one."""
-    buf = ffi.new("char[]", sync.SIZE + 1)  # one byte more: a longer packet is cut, and seen to be
+def receive(fd, size):
+    """The next packet on a SOCK_SEQPACKET socket, cut at size bytes (a
+    caller that must see a longer one asks for a byte more than it takes),
+    and the descriptor passed with it, if any: (bytes, [fd]); b"" once the
+    peer has gone."""
+    buf = ffi.new("char[]", size)
     passed_fd = ffi.new("int *")
     # A signal ends the wait with -EINTR; the loop's next turn runs its
     # Python handler (which may raise) before waiting again, as PEP 475 does.
-    while (size := lib.pyoci_receive(fd, buf, sync.SIZE + 1, passed_fd)) == -EINTR:
+    while (got := lib.pyoci_receive(fd, buf, size, passed_fd)) == -EINTR:
         pass
     fds = [passed_fd[0]] if passed_fd[0] >= 0 else []
-    if size == -EMSGSIZE:
-        size = sync.SIZE + 1
-    elif size <= 0:
-        _checked(size, "recvmsg")
-        return None
-    return sync.decode(ffi.buffer(buf, size)[:], fds)
+    if got == -EMSGSIZE:
+        got = size
+    _checked(got, "recvmsg")
+    return ffi.buffer(buf, got)[:], fds
+
+
+def read_message(fd):
+    """The child's next message on the sync socket (pyoci.launch.sync.Message), or
+    None once it has gone away; ProtocolError for a packet that is not one."""
+    data, fds = receive(fd, sync.SIZE + 1)  # one byte more: a longer packet is cut, and seen to be
+    return sync.decode(data, fds) if data else None
 
 
 def _checked(result, what):

@@ -18,8 +18,9 @@ from pyoci.launch.sync import SIZE, decode, send_state
 def start(root, container_id, connect=None):
     """connect(name): a SOCK_SEQPACKET connection to the start socket's name
     in the working directory, as a descriptor.  `run`, which has the shim
-    loaded, passes pyoci.launch.native.connect; `start` alone connects with _socket,
-    a smaller load than the shim."""
+    loaded, passes pyoci.launch.native.connect; `start` alone connects with
+    _socket, a smaller load than the shim: the one AF_UNIX socket pyoci
+    opens other than through the shim (pyoci/_native/sockets.c)."""
     container = Container(root, container_id)
     container.lock()
     try:
