@@ -15,6 +15,7 @@ import errno
 import posix  # not os: see pyoci.core.paths
 
 from pyoci._constants import IFA_F_PERMANENT, RT_SCOPE_UNIVERSE
+from pyoci.core.procfs import open_namespace
 from pyoci.launch import native
 from pyoci.core.errors import ConfigError, PyociError
 from pyoci.plan.namespaces import FLAGS, namespace_types
@@ -42,7 +43,7 @@ def move_devices(devices, pid):
     from pyroute2 import IPRoute
     from pyroute2.netlink.exceptions import NetlinkError
 
-    target = posix.open(f"/proc/{pid}/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
+    target = open_namespace(pid, "net")
     try:
         moved = []
         with IPRoute() as host:
@@ -83,7 +84,7 @@ def _address(msg):
 def inside(target, action):
     """Run action with this (single-threaded) process in the network
     namespace target (an fd), and come back."""
-    own = posix.open("/proc/self/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
+    own = open_namespace("self", "net")
     try:
         native.setns(target, FLAGS["network"])
         try:

@@ -18,6 +18,7 @@ import posix  # not os: see pyoci.core.paths
 
 from pyoci.core.errors import ConfigError, PyociError
 from pyoci.core.paths import makedirs
+from pyoci.core.procfs import namespace_inode
 
 # The inode of the initial user namespace (PROC_USER_INIT_INO), fixed since Linux 3.8.
 INITIAL_USER_NS_INODE = 0xEFFFFFFD
@@ -26,12 +27,10 @@ INITIAL_USER_NS_INODE = 0xEFFFFFFD
 def in_user_namespace():
     """True inside any user namespace but the initial one (a container's,
     rootlesskit's), whatever its mapping."""
-    try:
-        return posix.stat("/proc/self/ns/user").st_ino != INITIAL_USER_NS_INODE
-    except OSError:
-        # No answer from procfs: assuming the initial namespace would hand a
-        # namespaced root the host's defaults; runc assumes the same.
-        return False
+    # No answer from procfs (None) counts as the initial namespace, as runc
+    # counts it, though it hands a namespaced root the host's defaults.
+    inode = namespace_inode("self", "user")
+    return inode is not None and inode != INITIAL_USER_NS_INODE
 
 
 def honor_xdg_runtime_dir():

@@ -19,6 +19,7 @@ import posix  # not os: see pyoci.core.paths
 from pyoci.core.errors import NotFound, PyociError
 from pyoci.core.jsonio import dumps, loads
 from pyoci.core.paths import abspath, basename, dirname, exists, isfile, join, makedirs
+from pyoci.core.procfs import process_start_time
 
 STATE_FILE = "state.json"
 CLEANUP_FILE = "cleanup.json"
@@ -90,34 +91,6 @@ def write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[posix.write(fd, view):]
-
-
-def process_start_time(pid):
-    """(start time in clock ticks, state letter) of pid, or None if it is gone."""
-    fields = _stat_fields(pid)
-    return None if fields is None else (int(fields[19]), fields[0])
-
-
-def parent_pid(pid):
-    """The parent of pid, or None if it is gone."""
-    fields = _stat_fields(pid)
-    return None if fields is None else int(fields[1])
-
-
-def _stat_fields(pid):
-    """/proc/<pid>/stat's fields after comm (state first), or None if pid is gone."""
-    try:
-        fd = posix.open(f"/proc/{pid}/stat", posix.O_RDONLY | posix.O_CLOEXEC)
-        try:
-            stat = posix.read(fd, 4096)  # one read: the kernel writes it whole, ~300 bytes
-        finally:
-            posix.close(fd)
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    # comm may hold spaces and parentheses: split after the last ')'.  As
-    # text: the bytes methods would be more of the interpreter to page in.
-    text = stat.decode(errors="replace")
-    return text[text.rindex(")") + 2:].split()
 
 
 def at_short_path(directory, name, action):

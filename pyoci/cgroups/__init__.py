@@ -19,6 +19,7 @@ import time
 
 from pyoci.core.errors import PyociError
 from pyoci.core import paths
+from pyoci.core.procfs import own_cgroup_lines
 from pyoci.launch import steps
 from pyoci.state import write_all
 
@@ -70,11 +71,9 @@ def find_hierarchies(mounts):
 def own_cgroups():
     """This process's cgroup per v1 controller, and '' for v2."""
     mine = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            _num, controllers, path = line.rstrip("\n").split(":", 2)
-            for c in (controllers.split(",") if controllers else [""]):
-                mine[c] = path
+    for controllers, path in own_cgroup_lines():
+        for c in (controllers.split(",") if controllers else [""]):
+            mine[c] = path
     return mine
 
 

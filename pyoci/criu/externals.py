@@ -15,6 +15,7 @@ import posix  # not os: see pyoci.core.paths
 from pyoci.core import paths
 from pyoci.core.errors import ConfigError
 from pyoci.core.jsonio import dumps, loads
+from pyoci.core.procfs import own_cgroup_lines
 from pyoci.plan.devices import DEFAULT_DEVICES
 from pyoci.plan.mounts import cgroup_binds, mount_destinations, parse_options
 from pyoci.state import atomic_write
@@ -181,11 +182,8 @@ def cgroup_roots(cgroup_dirs, hierarchies):
     cgroups (and, with --manage-cgroups-mode full or strict, their
     settings) under the new container's.  Controllers are named as
     /proc/self/cgroup names them; cgroup2 is the default root."""
-    names = {}
-    with open("/proc/self/cgroup") as f:
-        for line in f:
-            controllers = line.rstrip("\n").split(":", 2)[1]
-            names[frozenset(controllers.split(",")) if controllers else frozenset()] = controllers
+    names = {frozenset(controllers.split(",")) if controllers else frozenset(): controllers
+             for controllers, _path in own_cgroup_lines()}
     args = []
     for h in hierarchies:
         directory = cgroup_dirs.get(h.mountpoint)

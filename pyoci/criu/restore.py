@@ -24,6 +24,7 @@ from pyoci._constants import IFF_RUNNING, IFF_UP, SIOCGIFFLAGS, SIOCSIFFLAGS
 
 from pyoci.criu import options as criu, rpc as criu_rpc
 from pyoci.core import paths
+from pyoci.core.procfs import namespace_inode, open_namespace
 from pyoci.launch import native
 from pyoci.core.errors import PyociError
 from pyoci.plan.compile import rootfs_path
@@ -117,7 +118,7 @@ class Restoration(Creation):
         ns = self.record["exec"]["linux"].setdefault("namespaces", [])
         if any(n["type"] == "time" for n in ns):
             return
-        if posix.stat(f"/proc/{pid}/ns/time").st_ino != posix.stat("/proc/self/ns/time").st_ino:
+        if namespace_inode(pid, "time") != namespace_inode("self", "time"):
             ns.append({"type": "time"})
 
 
@@ -138,7 +139,7 @@ def loopback_up(pid):
         finally:
             sock.close()
 
-    target = posix.open(f"/proc/{pid}/ns/net", posix.O_RDONLY | posix.O_CLOEXEC)
+    target = open_namespace(pid, "net")
     try:
         inside(target, up)
     finally:

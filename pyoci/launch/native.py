@@ -169,7 +169,7 @@ def reported_pid(msg, clone_pid):
     neither did not come from the shim, and is never acted on."""
     if not msg.pid:
         return clone_pid
-    from pyoci.state import parent_pid
+    from pyoci.core.procfs import parent_pid
 
     if parent_pid(msg.pid) not in (clone_pid, posix.getpid()):
         raise PyociError(f"the container's process reported pid {msg.pid}, which it did not start")

@@ -7,6 +7,7 @@ import termios
 import tty
 
 from pyoci.core.errors import PyociError
+from pyoci.core.procfs import alive
 
 
 def require_host_terminal():
@@ -61,7 +62,7 @@ def proxy(master_fd, init_pid):
                     os.write(master_fd, data)
                 else:
                     watch.remove(0)
-            if not ready and not _alive(init_pid):
+            if not ready and not alive(init_pid):
                 return
     finally:
         if saved is not None:
@@ -69,9 +70,3 @@ def proxy(master_fd, init_pid):
         os.close(master_fd)
 
 
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except OSError:
-        return False

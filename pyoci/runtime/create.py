@@ -30,7 +30,8 @@ from pyoci.plan.namespaces import close_joins
 from pyoci.runtime import passed_fds
 from pyoci.runtime.idmap import init_may_setgroups, write_id_maps
 from pyoci.spec.load import load_bundle_config
-from pyoci.state import CLEANUP_KEYS, START_SOCKET, Container, at_short_path, process_start_time, write_pid_file
+from pyoci.core.procfs import process_start_time
+from pyoci.state import CLEANUP_KEYS, START_SOCKET, Container, at_short_path, write_pid_file
 
 
 def rfc3339_now():

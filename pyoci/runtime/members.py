@@ -9,10 +9,8 @@ runc does): there only the container's own are, the processes in its pid
 namespace when it has one of its own, else its init and the init's
 descendants.  The rest were there before it and are spared.
 """
-import posix  # not os: see pyoci.core.paths
-
 from pyoci import cgroups
-from pyoci.state import parent_pid
+from pyoci.core.procfs import namespace_inode, parent_pid
 
 
 def owns_cgroup(cgroup_record):
@@ -29,7 +27,7 @@ def container_pids(cgroup_record, init_pid):
         return found
     pidns = cgroup_record.get("pidns")
     if pidns:
-        return [pid for pid in found if pid_namespace(pid) == pidns]
+        return [pid for pid in found if namespace_inode(pid, "pid") == pidns]
     return [pid for pid in found if descends_from(pid, init_pid)] if init_pid else []
 
 
@@ -43,19 +41,11 @@ def others_in_cgroup(container):
     return set(cgroups.pids(container.record.get("cgroup", {}).get("dirs", {}))) - set(of_container(container))
 
 
-def pid_namespace(pid):
-    """The inode of pid's pid namespace; None once it is gone."""
-    try:
-        return posix.stat(f"/proc/{pid}/ns/pid").st_ino
-    except OSError:
-        return None
-
-
 def own_pid_namespace(pid):
     """The init's pid namespace, when it is not the runtime's: what
     container_pids matches in a cgroup the container shares."""
-    inode = pid_namespace(pid)
-    return inode if inode != pid_namespace("self") else None
+    inode = namespace_inode(pid, "pid")
+    return inode if inode != namespace_inode("self", "pid") else None
 
 
 def descends_from(pid, ancestor, limit=4096):

@@ -15,7 +15,7 @@ import pytest
 
 import pyoci
 from bundle import default_config, write_bundle
-from pyoci.state import process_start_time
+from pyoci.core.procfs import process_start_time
 
 NEVER = {"argparse", "jsonschema", "gettext", "locale", "shutil"}
 # What start, state, kill and delete must not pay for: each costs about as

@@ -784,7 +784,7 @@ def test_atomic_write_replaces_atomically(tmp_path):
 
 
 def test_process_start_time_self():
-    from pyoci.state import process_start_time
+    from pyoci.core.procfs import process_start_time
 
     started, state = process_start_time(os.getpid())
     assert isinstance(started, int) and started > 0
@@ -793,7 +793,7 @@ def test_process_start_time_self():
 
 
 def test_process_start_time_gone():
-    from pyoci.state import process_start_time
+    from pyoci.core.procfs import process_start_time
 
     proc = subprocess.Popen(["true"])
     proc.wait()
@@ -802,7 +802,7 @@ def test_process_start_time_gone():
 
 def test_process_start_time_odd_comm(tmp_path):
     """comm may hold spaces and parentheses."""
-    from pyoci.state import process_start_time
+    from pyoci.core.procfs import process_start_time
 
     sleep = shutil.which("sleep")
     if sleep is None:
