@@ -32,7 +32,7 @@ SCALARS = {
                       "NODIRATIME", "NOSYMFOLLOW"), "MOUNT_ATTR_"),
     "NS_GET_NSTYPE": "NS_GET_NSTYPE",  # the ioctl that tells a namespace fd's type
     # what the shim's socket calls return (negated), without importing errno on every command
-    "EINTR": "EINTR", "EMSGSIZE": "EMSGSIZE",
+    "EINTR": "EINTR", "EINVAL": "EINVAL", "EMSGSIZE": "EMSGSIZE",
     "IOPRIO_CLASS_SHIFT": "IOPRIO_CLASS_SHIFT",
     # the eBPF instructions of the cgroup v2 device program
     **_same("BPF_", ("LDX", "W", "MEM", "ALU64", "AND", "RSH", "MOV", "K", "X", "JMP", "JEQ", "JNE", "EXIT",

@@ -218,8 +218,9 @@ def join(dirs, pid):
                              f"{_join_refused_because(d, e.errno)}") from None
 
 
-def _join_refused_because(directory, errno):
+def _join_refused_because(directory, err):
     """The cgroup v2 rule behind a refused join, in words; "" for others."""
+    import errno  # an error's path only: not loaded by every delete
     try:
         with open(paths.join(directory, "cgroup.type")) as f:
             kind = f.read().strip()
@@ -227,9 +228,9 @@ def _join_refused_because(directory, errno):
             handed_down = f.read().split()
     except OSError:  # v1, or the root: no such rules
         return ""
-    if errno == 95 and kind != "domain":  # EOPNOTSUPP
+    if err == errno.EOPNOTSUPP and kind != "domain":
         return f" (it is {kind}: only a domain or threaded cgroup takes processes; set linux.cgroupsPath elsewhere)"
-    if errno == 16 and handed_down:  # EBUSY
+    if err == errno.EBUSY and handed_down:
         return (f" (it enables {' '.join(handed_down)} for its children, and cgroup v2 lets no such cgroup hold "
                 f"processes: the no-internal-process rule)")
     return ""
@@ -293,7 +294,9 @@ def remove_made(made, dirs):
             try:
                 posix.rmdir(d)
             except OSError as e:
-                if e.errno not in (2, 16, 39):  # ENOENT, EBUSY, ENOTEMPTY
+                import errno  # an error's path only: not loaded by every delete
+
+                if e.errno not in (errno.ENOENT, errno.EBUSY, errno.ENOTEMPTY):
                     raise
 
 
@@ -309,7 +312,9 @@ def remove_dirs(made, attempts=50):
             except FileNotFoundError:
                 break
             except OSError as e:
-                if e.errno != 16:  # EBUSY
+                import errno  # an error's path only: not loaded by every delete
+
+                if e.errno != errno.EBUSY:
                     raise
                 subs = _sub_cgroups(d)  # only now: scanning every cgroup slows delete (bench/README.md)
                 if subs:

@@ -9,7 +9,7 @@ receives what the child sends back, and pyoci.launch.sync decodes it.
 import posix  # not os: see pyoci.core.paths
 import sys
 
-from pyoci._constants import EINTR, EMSGSIZE
+from pyoci._constants import EINTR, EINVAL, EMSGSIZE
 from pyoci.launch import sync
 from pyoci._native._shim import ffi, lib
 from pyoci.core.errors import PyociError
@@ -125,7 +125,7 @@ def _idmapped_trees(plan):
                 fd = idmapped_tree(st.source, st.uid_map, st.gid_map, st.recursive, st.idmap_all)
                 if fd < 0:
                     # EINVAL from mount_setattr: a filesystem the kernel cannot idmap (tmpfs before 6.3, overlay before 5.19).
-                    why = " (this kernel cannot idmap mounts of that filesystem)" if -fd == 22 else ""
+                    why = " (this kernel cannot idmap mounts of that filesystem)" if -fd == EINVAL else ""
                     raise PyociError(f"{st.label}: {posix.strerror(-fd).lower()}{why}")
                 trees[i] = fd
     except BaseException:

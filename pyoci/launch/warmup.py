@@ -10,6 +10,7 @@ reaped: it must not outlive the command and be adopted, as a stray exit, by
 an engine's subreaper.
 """
 import posix  # not os: see pyoci.core.paths
+from _signal import SIGKILL  # not signal: see pyoci.runtime.kill
 
 VARIABLE = b"PYOCI_WARMUP_PID"
 
@@ -25,7 +26,7 @@ def end():
         # Only a child of this process is ours to end: waitpid says so (and
         # reaps a helper that has already ended).
         if posix.waitpid(pid, posix.WNOHANG)[0] == 0:
-            posix.kill(pid, 9)
+            posix.kill(pid, SIGKILL)
             posix.waitpid(pid, 0)
     except (ValueError, OSError):  # not a child of ours: nothing to end
         pass

@@ -371,7 +371,7 @@ class Creation:
             doomed.update(container_pids(self._cgroup_record(self.init_pid), self.init_pid))
         for pid in doomed:
             try:
-                posix.kill(pid, 9)
+                posix.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         for pid in {self.init_pid, self.clone_pid} - {0}:
@@ -383,7 +383,7 @@ class Creation:
             if self.owns_cgroup:
                 for pid in cgroups.pids(self.cgroup_dirs):
                     try:
-                        posix.kill(pid, 9)
+                        posix.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
             cgroups.remove_made(self.cgroups_made, self.cgroup_dirs)

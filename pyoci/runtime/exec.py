@@ -9,6 +9,7 @@ close-on-exec in the child).  As a child subreaper, it collects a process
 that joining a pid namespace made its grandchild.
 """
 import posix  # not os: see pyoci.core.paths
+from _signal import SIGKILL  # not signal: see pyoci.runtime.kill
 
 from pyoci import cgroups
 from pyoci.launch import native, steps, sync, warmup
@@ -78,7 +79,7 @@ def execute(container, config, process, opts):
     except BaseException:
         for p in {pid, clone_pid} - {0}:
             try:
-                posix.kill(p, 9)
+                posix.kill(p, SIGKILL)
             except ProcessLookupError:
                 pass
         raise

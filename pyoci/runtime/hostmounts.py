@@ -28,5 +28,7 @@ def detach_new(rootfs, before):
         try:
             native.umount(point)
         except OSError as e:
-            if e.errno not in (2, 22):  # gone already, or not a mount point any more
+            import errno  # an error's path only
+
+            if e.errno not in (errno.ENOENT, errno.EINVAL):  # gone already, or not a mount point any more
                 raise

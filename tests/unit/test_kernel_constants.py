@@ -25,6 +25,8 @@ KERNEL_PREFIXES = ("MS_", "MOUNT_ATTR_", "CLONE_", "RLIMIT_", "SCHED_", "MPOL_",
                    "SCMP_", "BPF_", "SIOC", "IFF_", "IFA_", "RT_SCOPE_", "O_", "AT_", "S_IF", "NS_GET_", "PR_",
                    "CAP_", "TIOC", "SO_", "SOL_", "SCM_")
 KERNEL_NAMES = set(errno.errorcode.values()) | {s.name for s in signal.Signals}
+# An errno or a signal compared or sent as a bare number.
+INLINE = re.compile(r"(?:errno|-fd|-result|\.code)\)? *(?:==|!=|not in|in) *\(?\d|kill\([^)]*, *\d+\)")
 
 
 def test_the_rlimits_are_pythons():
@@ -78,6 +80,7 @@ def test_a_name_no_header_has_fails_the_build(only):
 
 
 def test_no_module_copies_a_kernel_constant_by_hand():
+    """Neither as a module's constant nor inline (errno == 16, kill(pid, 9))."""
     copied = []
     for directory, _dirs, files in os.walk(SOURCE):
         for name in files:
@@ -87,4 +90,7 @@ def test_no_module_copies_a_kernel_constant_by_hand():
                     copied += [f"{os.path.relpath(path, SOURCE)}: {m.group(0)}" for m in ASSIGNED.finditer(f.read())
                                for name in m.group(1).split(", ")
                                if name.startswith(KERNEL_PREFIXES) or name in KERNEL_NAMES]
+                    f.seek(0)
+                    copied += [f"{os.path.relpath(path, SOURCE)}:{n}: {line.strip()}"
+                               for n, line in enumerate(f, 1) if INLINE.search(line)]
     assert copied == []
