@@ -94,7 +94,7 @@ class Restoration(Creation):
             raise
 
     def _notified(self, script, pid, fds, config, plan):
-        """What CRIU's RPC tells: the steps its action scripts would be told,
+        """What CRIU's RPC tells: the steps of its restore (setup-namespaces),
         and the restored pty's new master, which goes to --console-socket as
         create's does."""
         if script == "orphan-pts-master":
