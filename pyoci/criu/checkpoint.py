@@ -107,8 +107,11 @@ def _parent_path(opts):
         return None
     if paths.isabs(opts.parent_path):
         raise PyociError("--parent-path: must be relative to --image-path")
-    if not paths.isdir(paths.join(opts.image_path, opts.parent_path)):
-        raise PyociError(f"--parent-path: {paths.join(opts.image_path, opts.parent_path)}: no such directory")
+    # Joined as runc joins it, by name: ../pre names a sibling of an image
+    # path that this checkpoint has yet to make.
+    parent = paths.normpath(paths.join(opts.image_path, opts.parent_path))
+    if not paths.isdir(parent):
+        raise PyociError(f"--parent-path: {parent}: no such directory")
     return opts.parent_path
 
 

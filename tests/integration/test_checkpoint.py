@@ -237,6 +237,29 @@ def test_leave_running_keeps_counting_and_its_images_restore(runtime, criu, coun
     assert runtime.state(again)["status"] == "running"
 
 
+def test_pre_dump_then_dump_on_it_restores(runtime, criu, counter, images, stdio):
+    """--pre-dump saves the memory and leaves the container running; the
+    dump after it (--parent-path) saves only what changed since, and its
+    images restore.  CRIU's feature check (mem_track) said yes first."""
+    cid, bundle, data, _ = counter
+    pre, final = os.path.join(images, "pre"), os.path.join(images, "final")
+    proc = runtime("checkpoint", "--pre-dump", "--image-path", pre, cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert runtime.state(cid)["status"] == "running", "a pre-dump leaves the container running"
+    assert any(name.startswith("pages-") for name in os.listdir(pre)), "the pre-dump saved memory"
+    at = read_number(data / "count")
+    wait_until(lambda: read_number(data / "count") > at + 3, "the counter goes on after the pre-dump")
+
+    proc = runtime("checkpoint", "--image-path", final, "--parent-path", "../pre", cid, global_args=("--criu", criu))
+    assert proc.returncode == 0, proc.stderr
+    assert runtime("state", cid).returncode != 0, "the dump removes the container"
+    stopped_at = read_number(data / "count")
+
+    status, output = stdio().run(runtime, criu, "restore", "-d", "--image-path", final, "-b", bundle, cid)
+    assert status == 0, output
+    wait_until(lambda: read_number(data / "count") > stopped_at + 3, "the restored counter counts")
+
+
 def ask_port(pid, port):
     """What a connection to 127.0.0.1:port inside pid's network namespace reads."""
     code = ("import socket; s = socket.create_connection(('127.0.0.1', %d), timeout=5); "
