@@ -295,6 +295,11 @@ class Worker:
             status = self.proc.wait()
         if failure:
             raise failure
+        # After a pre-dump's answer CRIU waits for the next pre-dump, or the
+        # dump, on the same connection, and fails once it is closed, as runc
+        # closes it: a pre-dump's answer alone says how it went.
+        if req_type == PRE_DUMP and answer:
+            status = 0
         if status != 0 or not _first(answer, RESP_SUCCESS, 0):
             raise PyociError(f"criu {ACTION[req_type]} failed: {self._why(answer)} (log: {self.log_path})")
         return answer

@@ -164,6 +164,20 @@ def test_without_a_log_the_answer_says_why(fake_criu, images):
         rpc.Worker(binary, images, "dump.log").call(rpc.PRE_DUMP, pid=1)
 
 
+@pytest.mark.parametrize("req_type, fails", [(rpc.PRE_DUMP, False), (rpc.DUMP, True)])
+def test_a_pre_dump_is_its_answer_though_criu_then_exits_failing(fake_criu, images, req_type, fails):
+    """CRIU's pre-dump loop waits for the next request on the connection and
+    fails once it is closed: a pre-dump's success is its answer.  Any other
+    request's is the answer and CRIU's exit."""
+    binary, plan, _seen = fake_criu
+    plan(success=True, status=1)
+    if fails:
+        with pytest.raises(PyociError, match="^criu dump failed: "):
+            rpc.Worker(binary, images, "dump.log").call(req_type, pid=1)
+    else:
+        assert rpc._first(rpc.Worker(binary, images, "dump.log").call(req_type, pid=1), rpc.RESP_SUCCESS, 0)
+
+
 def test_criu_exiting_without_an_answer_fails(fake_criu, images):
     binary, plan, _seen = fake_criu
     plan(answer=False, status=0)
