@@ -9,7 +9,6 @@ through the setuid newuidmap/newgidmap (Debian package uidmap), which allow
 the ranges /etc/subuid and /etc/subgid give the user.  As runc does: the
 direct write first, the helper when the kernel says EPERM.
 """
-import errno
 import posix  # not os: see pyoci.core.paths
 
 from pyoci import rootless
@@ -64,6 +63,8 @@ def write_id_maps(pid, plan):
         try:
             _write(pid, name, id_map_text(mappings))
         except OSError as e:
+            import errno  # an error's path only: not loaded by every create
+
             # EPERM: more than the caller's own id, which only the helper may map.
             if e.errno != errno.EPERM or posix.geteuid() == 0:
                 raise PyociError(f"{field}: writing {name}: {posix.strerror(e.errno).lower()}") from None
